@@ -1,0 +1,64 @@
+"""CLIP's symmetric contrastive loss (InfoNCE), after the paper's pseudo-code:
+
+    I_e = l2_normalize(I_f)          # (n, d) image embeddings
+    T_e = l2_normalize(T_f)          # (n, d) text embeddings
+    logits = I_e @ T_e.T * exp(t)    # (n, n), t = learned log inverse temperature
+    labels = arange(n)               # pair i matches pair i
+    loss = (CE(logits, labels, axis=0) + CE(logits, labels, axis=1)) / 2
+
+At initialisation the embeddings are unrelated, every row of the softmax is close to
+uniform, and the loss is close to ln(n).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def clip_logits(image_features: torch.Tensor, text_features: torch.Tensor,
+                logit_scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Scaled cosine similarities.
+
+    Args:
+        image_features: (N, D) raw image-tower outputs.
+        text_features: (M, D) raw text-tower outputs.
+        logit_scale: scalar log inverse temperature t (the model's parameter, not exp(t)).
+    Returns:
+        logits_per_image (N, M) and logits_per_text (M, N).
+    """
+    image_features = F.normalize(image_features, dim=-1)
+    text_features = F.normalize(text_features, dim=-1)
+    logits_per_image = logit_scale.exp() * image_features @ text_features.T
+    return logits_per_image, logits_per_image.T
+
+
+def clip_loss(image_features: torch.Tensor, text_features: torch.Tensor,
+              logit_scale: torch.Tensor) -> torch.Tensor:
+    """Mean of the image→text and text→image cross-entropies over a batch of pairs.
+
+    Args:
+        image_features: (B, D); row i belongs with text row i.
+        text_features: (B, D).
+        logit_scale: scalar log inverse temperature.
+    Returns:
+        The scalar loss; equal to open_clip's ClipLoss on normalised features.
+    """
+    if image_features.shape != text_features.shape or image_features.ndim != 2:
+        raise ValueError(f"image and text features must both be (B, D), got "
+                         f"{tuple(image_features.shape)} and {tuple(text_features.shape)}")
+    batch = image_features.shape[0]
+    if batch < 2:
+        raise ValueError("the contrastive loss needs a batch of at least 2 pairs: with one pair "
+                         "there are no negatives and the loss is trivially 0")
+    logits_per_image, logits_per_text = clip_logits(image_features, text_features, logit_scale)
+    labels = torch.arange(batch, device=image_features.device)
+    return (F.cross_entropy(logits_per_image, labels) + F.cross_entropy(logits_per_text, labels)) / 2
+
+
+def in_batch_accuracy(image_features: torch.Tensor, text_features: torch.Tensor) -> tuple[float, float]:
+    """Share of images whose best text is their own (i→t), and of texts likewise (t→i)."""
+    similarity = F.normalize(image_features, dim=-1) @ F.normalize(text_features, dim=-1).T
+    labels = torch.arange(similarity.shape[0], device=similarity.device)
+    return ((similarity.argmax(1) == labels).float().mean().item(),
+            (similarity.argmax(0) == labels).float().mean().item())

@@ -1,0 +1,196 @@
+"""The dual encoder: open_clip's CLIP with tiny towers registered for ShapesWorld.
+
+clipviz's own configs (JSON files in `model_configs/`) are registered with open_clip
+at import, so `open_clip.create_model("shapes-rn-tiny", pretrained=path)` loads a
+checkpoint clipviz wrote, and a real pretrained OpenCLIP model (e.g. "ViT-B-32")
+goes through the very same functions.
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from pathlib import Path
+
+import open_clip
+import torch
+
+from .seed import seed_everything
+
+CONFIG_DIR = Path(__file__).parent / "model_configs"
+open_clip.add_model_config(CONFIG_DIR)
+TINY_MODELS = tuple(sorted(p.stem for p in CONFIG_DIR.glob("*.json")))
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors")
+
+
+class WeightsNotFoundError(FileNotFoundError):
+    """Pretrained weights were asked for but are not on disk (and cannot be fetched)."""
+
+
+def _check_pretrained(name: str, pretrained: str | None) -> None:
+    if pretrained is None or Path(pretrained).is_file():
+        return
+    if open_clip.get_pretrained_cfg(name, pretrained):
+        return  # a known tag: open_clip looks in its cache first
+    if Path(pretrained).suffix in CHECKPOINT_SUFFIXES or "/" in pretrained:
+        raise WeightsNotFoundError(f"checkpoint file not found: {pretrained}")
+    tags = open_clip.list_pretrained_tags_by_model(name)
+    raise WeightsNotFoundError(
+        f"{pretrained!r} is neither a checkpoint file nor a known pretrained tag of {name!r}"
+        + (f" (its tags: {', '.join(tags)})" if tags else " (it has no pretrained tags)"))
+
+
+def _missing_weights_message(name: str, tag: str, error: Exception) -> str:
+    cfg = open_clip.get_pretrained_cfg(name, tag)
+    source = cfg.get("hf_hub") or cfg.get("url") or "its download address"
+    return (f"the weights for {name} (pretrained={tag!r}) are not on disk and could not be "
+            f"downloaded ({type(error).__name__}). Either download them once where there is "
+            f"internet (open_clip caches {source} in the Hugging Face cache, $HF_HOME), or pass "
+            f"the checkpoint file itself: create_model({name!r}, pretrained='/path/to/"
+            f"open_clip_pytorch_model.bin').")
+
+
+def create_model(name: str = "shapes-rn-tiny", pretrained: str | None = None, seed: int = 0,
+                 device: str | torch.device = "cpu"):
+    """Build a CLIP model, its image preprocessing and its tokenizer.
+
+    Args:
+        name: a clipviz tiny config (`TINY_MODELS`) or any open_clip model name.
+        pretrained: None (random init), a checkpoint path, or an open_clip tag ("openai").
+        seed: seeds the random initialisation.
+        device: where the model lives.
+    Returns:
+        (model, preprocess, tokenizer): an open_clip CLIP in eval mode, a PIL → tensor
+        transform, and a callable list[str] → LongTensor (N, context_length).
+    """
+    if name not in open_clip.list_models():
+        raise ValueError(f"unknown model {name!r}; clipviz's tiny models: {TINY_MODELS}; "
+                         f"open_clip knows {len(open_clip.list_models())} more (open_clip.list_models())")
+    _check_pretrained(name, pretrained)
+    seed_everything(seed)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*QuickGELU.*")
+            model, _, preprocess = open_clip.create_model_and_transforms(
+                name, pretrained=pretrained, device=device)
+    except Exception as error:  # hub clients raise many types; name the fix instead
+        if pretrained is not None and not Path(pretrained).is_file():
+            raise WeightsNotFoundError(_missing_weights_message(name, pretrained, error)) from None
+        raise
+    model.clipviz_name = name
+    return model.eval(), preprocess, open_clip.get_tokenizer(name)
+
+
+def tokenizer_for(model) -> open_clip.tokenizer.SimpleTokenizer:
+    """The tokenizer that goes with `model` (open_clip's BPE unless its config says otherwise)."""
+    name = getattr(model, "clipviz_name", None)
+    if name is not None:
+        return open_clip.get_tokenizer(name)
+    return open_clip.tokenizer.SimpleTokenizer(context_length=model.context_length)
+
+
+_warned_truncation: set[int] = set()
+
+
+def tokenize(tokenizer, texts: list[str]) -> torch.Tensor:
+    """Tokenize texts → LongTensor (N, context_length); warn once if any is truncated."""
+    tokens = tokenizer(list(texts))
+    context = tokens.shape[1]
+    if hasattr(tokenizer, "encode") and context not in _warned_truncation:
+        longest = max(len(tokenizer.encode(t)) + 2 for t in texts)  # + start/end tokens
+        if longest > context:
+            _warned_truncation.add(context)
+            warnings.warn(f"some captions are longer than the context length ({longest} > "
+                          f"{context} tokens) and were truncated", stacklevel=2)
+    return tokens
+
+
+def encode_text(model, tokens: torch.Tensor) -> torch.Tensor:
+    """`model.encode_text`, cut to the longest caption in the batch: (N, L) → (N, D).
+
+    The text tower is causal and pools at each caption's end token, so the padding
+    after the longest caption never influences any output; skipping it gives the same
+    features at a fraction of the cost (ShapesWorld captions use ~14 of 48 positions).
+    Models of other shapes fall back to their own encode_text.
+    """
+    trimmable = (type(model) is open_clip.model.CLIP and model.text_pool_type == "argmax"
+                 and model.attn_mask is not None)
+    if not trimmable:
+        return model.encode_text(tokens)
+    length = max(1, int((tokens != 0).sum(1).max()))
+    tokens = tokens[:, :length]
+    cast_dtype = model.transformer.get_cast_dtype()
+    x = model.token_embedding(tokens).to(cast_dtype) + model.positional_embedding[:length].to(cast_dtype)
+    x = model.ln_final(model.transformer(x, attn_mask=model.attn_mask[:length, :length]))
+    x = x[torch.arange(x.shape[0], device=x.device), tokens.argmax(dim=-1)]  # (N, width) at end token
+    projection = model.text_projection
+    return projection(x) if isinstance(projection, torch.nn.Linear) else x @ projection
+
+
+def image_size(model) -> int:
+    size = model.visual.image_size
+    return size[0] if isinstance(size, (tuple, list)) else int(size)
+
+
+def normalize_images(model, images: torch.Tensor) -> torch.Tensor:
+    """uint8 (B, 3, H, W) → float (B, 3, H, W) normalised with the model's mean/std."""
+    expected = image_size(model)
+    if images.ndim != 4 or images.shape[1] != 3 or tuple(images.shape[2:]) != (expected, expected):
+        raise ValueError(f"images must be (B, 3, {expected}, {expected}) for this model, "
+                         f"got {tuple(images.shape)}")
+    cfg = getattr(model.visual, "preprocess_cfg", {}) or {}
+    mean = torch.tensor(cfg.get("mean", open_clip.OPENAI_DATASET_MEAN)).view(1, 3, 1, 1)
+    std = torch.tensor(cfg.get("std", open_clip.OPENAI_DATASET_STD)).view(1, 3, 1, 1)
+    return (images.float() / 255 - mean) / std
+
+
+def count_parameters(model) -> dict[str, int]:
+    """Parameters per tower: image, text (incl. token embedding), and the logit scale."""
+    visual = sum(p.numel() for p in model.visual.parameters())
+    total = sum(p.numel() for p in model.parameters())
+    return {"image tower": visual, "text tower": total - visual - model.logit_scale.numel(),
+            "logit_scale": model.logit_scale.numel(), "total": total}
+
+
+def read_checkpoint(path) -> dict:
+    """torch.load with weights_only=True; safetensors files give {"state_dict": ...}."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+        return {"state_dict": load_file(path)}
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise ValueError(f"refusing to load {path}: it contains pickled Python objects (code), "
+                         f"not just tensors. Re-save only its state_dict, or load it yourself if "
+                         f"you trust its source. ({str(error).splitlines()[0]})") from None
+    return checkpoint if "state_dict" in checkpoint else {"state_dict": checkpoint}
+
+
+def load_checkpoint(path, name: str | None = None, device: str | torch.device = "cpu"):
+    """A model from a checkpoint clipviz (or open_clip) wrote.
+
+    Args:
+        path: `.pt` written by `clipviz.train` / `save_weights`, or a `.safetensors` file.
+        name: the model config; read from the checkpoint when it records it.
+    Returns:
+        The model, in eval mode (its tokenizer: `tokenizer_for(model)`).
+    """
+    checkpoint = read_checkpoint(path)
+    name = name or checkpoint.get("model_name")
+    if name is None:
+        raise ValueError(f"{path} does not record its model config; pass name=")
+    model, _, _ = create_model(name, device=device)
+    state = {k.removeprefix("module."): v for k, v in checkpoint["state_dict"].items()}
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def save_weights(model, path) -> Path:
+    """Write the model's weights so that both clipviz and open_clip can load them."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": model.state_dict(), "model_name": getattr(model, "clipviz_name", None)}, path)
+    return path

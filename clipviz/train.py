@@ -1,0 +1,239 @@
+"""A plain PyTorch training loop for CLIP, small enough to read in one sitting.
+
+Per step: a batch of B (image, caption) pairs → both towers → the symmetric contrastive
+loss → AdamW → warmup-cosine learning rate → clamp the logit scale to ln(100).
+
+Determinism: the batch order is a pure function of (seed, step), the model's random
+init is seeded, and checkpoints hold everything else (weights, optimizer, scheduler,
+RNG states, history), so a run killed and resumed ends with the same weights.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from .loss import clip_loss, in_batch_accuracy
+from .model import encode_text, image_size, normalize_images, read_checkpoint, tokenize, tokenizer_for
+from .seed import rng_state, seed_everything, set_rng_state
+
+MAX_LOGIT_SCALE = math.log(100)  # the paper clips the inverse temperature at 100
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training hyper-parameters; each default says why it is what it is."""
+
+    steps: int = 600
+    batch_size: int = 128          # negatives per pair = B - 1; 128 fits a laptop step in ~0.1 s
+    lr: float = 2e-3               # tiny towers trained from scratch tolerate a high peak rate
+    weight_decay: float = 0.1      # applied to weight matrices only (not gains, biases, scale)
+    warmup_steps: int = 40         # a short linear warmup keeps the first Adam steps stable
+    beta1: float = 0.9
+    beta2: float = 0.98            # the paper's value: steadier for large-batch contrastive training
+    eps: float = 1e-6              # the paper's value
+    grad_clip: float = 1.0         # a guard against the rare loss spike; rarely active
+    precision: str = "auto"        # "fp32", "bf16", or "auto": bf16 where the hardware is fast at it
+    seed: int = 0
+    checkpoint_every: int = 0      # 0: only at the end (when out_dir is set)
+    out_dir: str | None = None     # checkpoints and history.csv go here
+    eval_every: int = 0            # call eval_fn every N steps (0: never)
+    progress: bool = True
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite."""
+
+
+def bf16_is_fast(device: torch.device | str = "cpu") -> bool:
+    """True where bf16 matrix units exist: AMX/AVX512-BF16 CPUs, Ampere+ GPUs."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def resolve_precision(precision: str, device) -> str:
+    if precision == "auto":
+        return "bf16" if bf16_is_fast(device) else "fp32"
+    if precision not in ("fp32", "bf16"):
+        raise ValueError(f"precision must be 'fp32', 'bf16' or 'auto', not {precision!r}")
+    return precision
+
+
+@lru_cache(maxsize=2)
+def _epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def batch_indices(seed: int, step: int, n: int, batch_size: int) -> np.ndarray:
+    """The pairs of step `step`: epochs are seeded permutations, the last partial batch dropped."""
+    per_epoch = n // batch_size
+    epoch, k = divmod(step, per_epoch)
+    return _epoch_order(seed, epoch, n)[k * batch_size:(k + 1) * batch_size]
+
+
+def warmup_cosine(warmup: int, total: int):
+    """lr multiplier: linear 0→1 over `warmup` steps, then cosine 1→0 at `total`."""
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, total - warmup)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return factor
+
+
+def make_optimizer(model, config: TrainConfig) -> torch.optim.AdamW:
+    """AdamW; no weight decay on gains, biases, norms and the logit scale (as open_clip)."""
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        exclude = param.ndim < 2 or any(k in name for k in ("bn", "ln", "bias", "logit_scale"))
+        (no_decay if exclude else decay).append(param)
+    groups = [{"params": no_decay, "weight_decay": 0.0},
+              {"params": decay, "weight_decay": config.weight_decay}]
+    return torch.optim.AdamW(groups, lr=config.lr, betas=(config.beta1, config.beta2), eps=config.eps)
+
+
+def save_checkpoint(path: Path, model, optimizer, scheduler, step: int, history: list[dict],
+                    config: TrainConfig) -> Path:
+    """Everything needed to resume, as tensors and plain values (weights_only-loadable).
+
+    Written to a temporary file and renamed, so a kill mid-write leaves the old file intact.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"state_dict": model.state_dict(), "model_name": getattr(model, "clipviz_name", None),
+             "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+             "step": step, "rng": rng_state(), "config": asdict(config),
+             "history": pd.DataFrame(history).to_dict(orient="list")}
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def latest_checkpoint(out_dir) -> Path | None:
+    found = sorted(Path(out_dir).glob("step_*.pt"))
+    return found[-1] if found else None
+
+
+def _check_inputs(dataset, config: TrainConfig) -> None:
+    if len(dataset) == 0:
+        raise ValueError("the training dataset is empty")
+    if config.batch_size < 2:
+        raise ValueError("batch_size must be at least 2: the contrastive loss needs negatives")
+    if config.batch_size > len(dataset):
+        raise ValueError(f"batch_size={config.batch_size} is larger than the dataset "
+                         f"({len(dataset)} pairs); lower it or use more data")
+    if config.steps < 1:
+        raise ValueError(f"steps must be at least 1, got {config.steps}")
+
+
+def train(model, dataset, config: TrainConfig = TrainConfig(), tokenizer=None, callbacks=(),
+          eval_fn=None, resume: bool | str | Path | None = None) -> pd.DataFrame:
+    """Train `model` contrastively on `dataset`'s (image, caption) pairs.
+
+    Args:
+        model: an open_clip CLIP (from `clipviz.create_model`), modified in place.
+        dataset: a `clipviz.data.PairDataset`.
+        config: a `TrainConfig`.
+        tokenizer: defaults to the model's own (`tokenizer_for`).
+        callbacks: callables `f(row, model)` called after every step with the history row.
+        eval_fn: `f(model) -> dict` of metrics, called every `config.eval_every` steps.
+        resume: True (latest checkpoint in `config.out_dir`) or a checkpoint path.
+    Returns:
+        The history as a DataFrame, one row per step: step, loss, lr, logit_scale,
+        temperature, acc_i2t, acc_t2i, seconds (and eval metrics where computed).
+    """
+    _check_inputs(dataset, config)
+    device = next(model.parameters()).device
+    precision = resolve_precision(config.precision, device)
+    out_dir = Path(config.out_dir) if config.out_dir else None
+    seed_everything(config.seed)
+
+    tokens = tokenize(tokenizer or tokenizer_for(model), dataset.captions)   # (P, L), once
+    size = image_size(model)
+    optimizer = make_optimizer(model, config)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(config.warmup_steps, config.steps))
+    history, start = [], 0
+    if resume:
+        path = latest_checkpoint(out_dir) if resume is True else Path(resume)
+        if path is not None:
+            start, history = _restore(path, model, optimizer, scheduler)
+
+    model.train()
+    bar = tqdm(range(start, config.steps), initial=start, total=config.steps, desc="training",
+               disable=not config.progress, mininterval=0.5)
+    clock = time.perf_counter()
+    for step in bar:
+        ids = batch_indices(config.seed, step, len(dataset), config.batch_size)
+        images = normalize_images(model, dataset.image_batch(ids, size)).to(device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+            image_features = model.encode_image(images)                     # (B, D)
+            text_features = encode_text(model, tokens[ids].to(device))       # (B, D)
+        loss = clip_loss(image_features.float(), text_features.float(), model.logit_scale)
+        lr = scheduler.get_last_lr()[0]
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(
+                f"the loss became {loss.item()} at step {step} (learning rate {lr:.3g}, "
+                f"temperature {1 / model.logit_scale.exp().item():.4f}); lower lr or use fp32. "
+                + (f"The last good checkpoint is in {out_dir}." if out_dir else ""))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        with torch.no_grad():
+            model.logit_scale.clamp_(0, MAX_LOGIT_SCALE)
+
+        acc_i2t, acc_t2i = in_batch_accuracy(image_features.detach().float(), text_features.detach().float())
+        scale = model.logit_scale.item()
+        row = {"step": step + 1, "loss": loss.item(), "lr": lr, "logit_scale": scale,
+               "temperature": math.exp(-scale), "acc_i2t": acc_i2t, "acc_t2i": acc_t2i,
+               "seconds": time.perf_counter() - clock}
+        done = step + 1
+        if config.eval_every and (done % config.eval_every == 0 or done == config.steps) and eval_fn:
+            model.eval()
+            row.update(eval_fn(model))
+            model.train()
+        history.append(row)
+        bar.set_postfix(loss=f"{row['loss']:.3f}", acc=f"{acc_i2t:.2f}", refresh=False)
+        for callback in callbacks:
+            callback(row, model)
+        if out_dir and ((config.checkpoint_every and done % config.checkpoint_every == 0)
+                        or done == config.steps):
+            save_checkpoint(out_dir / f"step_{done:06d}.pt", model, optimizer, scheduler, done, history, config)
+    bar.close()
+    model.eval()
+    frame = pd.DataFrame(history)
+    if out_dir:
+        frame.to_csv(out_dir / "history.csv", index=False)
+    return frame
+
+
+def _restore(path: Path, model, optimizer, scheduler) -> tuple[int, list[dict]]:
+    checkpoint = read_checkpoint(path)
+    missing = [k for k in ("optimizer", "scheduler", "step") if k not in checkpoint]
+    if missing:
+        raise ValueError(f"{path} holds weights only (no {missing}); it cannot resume a run")
+    model.load_state_dict(checkpoint["state_dict"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    set_rng_state(checkpoint["rng"])
+    history = pd.DataFrame(checkpoint["history"]).to_dict(orient="records")
+    return int(checkpoint["step"]), history

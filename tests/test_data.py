@@ -1,0 +1,115 @@
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from clipviz.data import CsvDataset, FolderDataset, load_dataset
+from clipviz.world import ShapesWorld
+
+SAMPLE = Path(__file__).parents[1] / "data" / "sample" / "captions.csv"
+
+
+def test_sample_csv_loads_with_labels_and_groups():
+    dataset = CsvDataset(SAMPLE, label_key="label", group_key="group")
+    assert len(dataset) == 24
+    image, caption = dataset[0]
+    assert image.shape == (3, 64, 64) and image.dtype == torch.float32 and 0 <= image.min() <= image.max() <= 1
+    assert caption == pd.read_csv(SAMPLE, sep="\t")["title"][0]
+    assert set(dataset.meta["group"]) <= {"light", "dark"}
+    batch = dataset.image_batch([0, 1, 2], 32)
+    assert batch.shape == (3, 3, 32, 32) and batch.dtype == torch.uint8
+
+
+def test_csv_rows_with_the_same_image_share_an_image_id(tmp_path):
+    Image.new("RGB", (40, 30), "red").save(tmp_path / "a.png")
+    Image.new("RGB", (30, 30), "blue").save(tmp_path / "b.png")
+    (tmp_path / "c.csv").write_text("filepath,title\na.png,a red box\nb.png,blue\na.png,something red\n")
+    dataset = CsvDataset(tmp_path / "c.csv", sep=",")
+    assert dataset.image_ids.tolist() == [0, 1, 0]
+    # non-square images are resized and centre-cropped, as CLIP's preprocessing does
+    assert dataset.image_batch([0], 16).shape == (1, 3, 16, 16)
+
+
+def test_csv_missing_column_names_the_existing_ones(tmp_path):
+    (tmp_path / "c.csv").write_text("path\tcaption\nx.png\thi\n")
+    with pytest.raises(ValueError, match=r"no column\(s\) \['filepath', 'title'\]; it has \['path', 'caption'\]"):
+        CsvDataset(tmp_path / "c.csv")
+
+
+def test_csv_missing_image_names_file_and_row(tmp_path):
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
+    (tmp_path / "c.csv").write_text("filepath\ttitle\na.png\tok\nnope.png\tmissing\n")
+    with pytest.raises(FileNotFoundError, match=r"row 1: .*nope\.png"):
+        CsvDataset(tmp_path / "c.csv")
+
+
+def test_unreadable_image_names_the_file(tmp_path):
+    (tmp_path / "bad.png").write_bytes(b"not a png at all")
+    (tmp_path / "c.csv").write_text("filepath\ttitle\nbad.png\ta caption\n")
+    dataset = CsvDataset(tmp_path / "c.csv")
+    with pytest.raises(ValueError, match=r"cannot read image .*bad\.png \(pair 0\)"):
+        dataset[0]
+
+
+def test_empty_caption_is_rejected(tmp_path):
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
+    (tmp_path / "c.csv").write_text("filepath\ttitle\na.png\t   \n")
+    with pytest.raises(ValueError, match="empty or non-string caption"):
+        CsvDataset(tmp_path / "c.csv")
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P", "1"])
+def test_non_rgb_images_are_converted(tmp_path, mode):
+    Image.new(mode, (10, 10)).save(tmp_path / "x.png")
+    (tmp_path / "x.txt").write_text("a caption\n")
+    image, _ = FolderDataset(tmp_path)[0]
+    assert image.shape == (3, 10, 10)
+
+
+def test_folder_with_several_captions_per_image(tmp_path):
+    for name in ("a", "b"):
+        Image.new("RGB", (12, 12)).save(tmp_path / f"{name}.png")
+    (tmp_path / "a.txt").write_text("first\nsecond\n\n")
+    (tmp_path / "b.txt").write_text("only\n")
+    dataset = load_dataset(f"folder:{tmp_path}")
+    assert dataset.captions == ["first", "second", "only"]
+    assert dataset.image_ids.tolist() == [0, 0, 1]
+
+
+def test_folder_image_without_caption_file(tmp_path):
+    Image.new("RGB", (12, 12)).save(tmp_path / "a.png")
+    with pytest.raises(FileNotFoundError, match="has no caption file a.txt"):
+        FolderDataset(tmp_path)
+
+
+def test_subset_by_count_fraction_and_attribute():
+    dataset = ShapesWorld(seed=0).dataset("train", n=600)
+    assert len(dataset.subset(n=100)) == 100
+    assert len(dataset.subset(fraction=0.25)) == 150
+    dark = dataset.subset(background="dark", shape=["circle", "star"])
+    assert set(dark.meta.background) == {"dark"} and set(dark.meta["shape"]) == {"circle", "star"}
+    # the view shares the images: pair i of the view is the same picture as in the parent
+    j = int(dark.meta.image_id[3])
+    assert np.array_equal(dark.image_batch([3], 64)[0], dataset.image_batch([j], 64)[0])
+    with pytest.raises(ValueError, match=re.escape("unknown value(s) ['hexagon'] for 'shape'")):
+        dataset.subset(shape="hexagon")
+    with pytest.raises(ValueError, match="unknown attribute 'flavour'"):
+        dataset.subset(flavour="sweet")
+
+
+def test_world_dataset_items_and_meta():
+    dataset = ShapesWorld(seed=0).dataset("test", n=10)
+    image, caption = dataset[4]
+    assert image.shape == (3, 64, 64) and caption == dataset.meta.caption[4]
+    assert {"image_id", "caption", "label", "background", "heldout"} <= set(dataset.meta.columns)
+
+
+def test_bad_specs():
+    with pytest.raises(ValueError, match="unknown data spec"):
+        load_dataset("s3://bucket")
+    with pytest.raises(FileNotFoundError):
+        load_dataset("csv:/nonexistent.csv")
