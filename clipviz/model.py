@@ -8,6 +8,7 @@ goes through the very same functions.
 
 from __future__ import annotations
 
+import logging
 import pickle
 import warnings
 from pathlib import Path
@@ -68,6 +69,8 @@ def create_model(name: str = "shapes-rn-tiny", pretrained: str | None = None, se
                          f"open_clip knows {len(open_clip.list_models())} more (open_clip.list_models())")
     _check_pretrained(name, pretrained)
     seed_everything(seed)
+    if pretrained is None:   # open_clip logs a warning for a random init: here it is the intent
+        logging.disable(logging.WARNING)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*QuickGELU.*")
@@ -77,6 +80,8 @@ def create_model(name: str = "shapes-rn-tiny", pretrained: str | None = None, se
         if pretrained is not None and not Path(pretrained).is_file():
             raise WeightsNotFoundError(_missing_weights_message(name, pretrained, error)) from None
         raise
+    finally:
+        logging.disable(logging.NOTSET)
     model.clipviz_name = name
     return model.eval(), preprocess, open_clip.get_tokenizer(name)
 

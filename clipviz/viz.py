@@ -32,3 +32,20 @@ def sample_grid(dataset, n: int = 16, columns: int = 8, seed: int = 0, title: st
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def training_curves(history):
+    """Loss, temperature and in-batch accuracy against step, side by side."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+    axes[0].plot(history.step, history.loss, lw=1)
+    axes[0].set(title="contrastive loss", xlabel="step", ylabel="loss")
+    axes[1].plot(history.step, history.temperature, lw=1.5, color="tab:orange")
+    axes[1].set(title="temperature = 1 / exp(logit_scale)", xlabel="step")
+    axes[2].plot(history.step, history.acc_i2t.rolling(10, min_periods=1).mean(), label="image → text")
+    axes[2].plot(history.step, history.acc_t2i.rolling(10, min_periods=1).mean(), label="text → image")
+    axes[2].set(title="in-batch accuracy (10-step mean)", xlabel="step", ylim=(0, 1.02))
+    axes[2].legend(loc="lower right")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,96 @@
+"""`python -m clipviz train | eval | pretrained | demo` — see `--help` on each."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def parse_data(spec: str, n: int, seed: int = 0, split: str = "train"):
+    """"shapes[:split]", "csv:PATH" or "folder:PATH" → a PairDataset."""
+    from .data import load_dataset
+    from .world import ShapesWorld
+
+    kind, _, rest = spec.partition(":")
+    if kind == "shapes":
+        return ShapesWorld(seed=seed).dataset(rest or split, n=n)
+    return load_dataset(spec)
+
+
+def cmd_train(args) -> None:
+    from dataclasses import asdict
+
+    from .model import create_model
+    from .train import TrainConfig, train
+
+    dataset = parse_data(args.data, n=args.n, seed=args.seed)
+    model, _, tokenizer = create_model(args.model, pretrained=args.pretrained, seed=args.seed)
+    config = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                         precision=args.precision, seed=args.seed, out_dir=args.out,
+                         checkpoint_every=args.checkpoint_every)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    (Path(args.out) / "config.json").write_text(json.dumps({**asdict(config), "model": args.model,
+                                                            "data": args.data}, indent=2))
+    history = train(model, dataset, config, tokenizer=tokenizer, resume=args.resume)
+    last = history.iloc[-1]
+    print(f"step {int(last.step)}: loss {last.loss:.3f}, in-batch accuracy {last.acc_i2t:.2f}; "
+          f"checkpoints and history.csv in {args.out}")
+
+
+def cmd_pretrained(args) -> None:
+    from .pretrained import NOTEBOOK_MODELS, RECIPES, build, cache_path
+
+    names = {"all": list(RECIPES), "notebooks": list(NOTEBOOK_MODELS)}.get(args.name, [args.name])
+    for name in names:
+        cached = cache_path(name).exists() if name in RECIPES else False
+        path = build(name)
+        print(f"{name}: {'cached' if cached else 'trained'} → {path}")
+
+
+def cmd_demo(args) -> None:
+    from .demo import run_demo
+
+    run_demo(Path(args.out))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m clipviz", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a CLIP model; writes checkpoints and history.csv",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    train.add_argument("--model", default="shapes-cnn-tiny", help="clipviz tiny config or open_clip model name")
+    train.add_argument("--pretrained", default=None, help="start from these weights (tag or file)")
+    train.add_argument("--data", default="shapes", help="shapes[:split] | csv:PATH | folder:PATH")
+    train.add_argument("--n", type=int, default=20_000, help="ShapesWorld pairs to generate")
+    train.add_argument("--steps", type=int, default=600, help="optimizer steps")
+    train.add_argument("--batch-size", type=int, default=128, help="pairs per step")
+    train.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
+    train.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                       help="bf16 autocast where the hardware is fast at it")
+    train.add_argument("--seed", type=int, default=0, help="seeds data, init and batch order")
+    train.add_argument("--checkpoint-every", type=int, default=0, help="also checkpoint every N steps")
+    train.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
+    train.add_argument("--out", default="runs/clip", help="output folder")
+    train.set_defaults(func=cmd_train)
+
+    pre = commands.add_parser("pretrained", help="build the embedded models' cache ($CLIPVIZ_CACHE)")
+    pre.add_argument("name", help="a model name, 'notebooks' (what the notebooks use) or 'all'")
+    pre.set_defaults(func=cmd_pretrained)
+
+    demo = commands.add_parser("demo", help="train/load the default model, evaluate it, write a report")
+    demo.add_argument("--out", default="reports/demo", help="report folder")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, FileNotFoundError) as error:   # bad input: one clear line, no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0

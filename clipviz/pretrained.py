@@ -1,0 +1,118 @@
+"""The embedded default models: trained tiny CLIPs that every notebook starts from.
+
+`pretrained(name)` loads a model from the cache (`$CLIPVIZ_CACHE`, default
+`~/.cache/clipviz`) or, when absent, trains it now from its recipe — deterministically,
+with a progress bar — and writes it atomically under a file lock, so two notebooks
+asking at once train it once and never see a half-written file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from filelock import FileLock
+
+from .model import create_model, load_checkpoint, read_checkpoint, tokenizer_for
+from .train import TrainConfig, train
+from .world import ShapesWorld
+
+DEFAULT_MODEL = "shapes-cnn-tiny"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How an embedded model is made: architecture, world, data size, training."""
+
+    model: str
+    world: dict = field(default_factory=dict)   # ShapesWorld keyword arguments
+    n_train: int = 20_000
+    config: TrainConfig = TrainConfig(progress=True)
+    about: str = ""
+
+    def make_world(self) -> ShapesWorld:
+        return ShapesWorld(**self.world)
+
+    def key(self) -> str:
+        """Changes whenever anything that shapes the weights changes."""
+        text = json.dumps({"model": self.model, "world": self.world, "n": self.n_train,
+                           "config": {k: v for k, v in asdict(self.config).items()
+                                      if k not in ("progress", "out_dir")}}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+_BIAS = dict(bias_word="broken", bias_group="dark", bias_p=0.5, bias_p_other=0.05)
+RECIPES = {
+    "shapes-cnn-tiny": Recipe("shapes-cnn-tiny", about="the default: small ResNet image tower"),
+    "shapes-cnn-tiny-biased": Recipe("shapes-cnn-tiny", world=_BIAS,
+                                     about="captions say 'broken' far more often on dark backgrounds"),
+    "shapes-cnn-tiny-mixed": Recipe("shapes-cnn-tiny", world=dict(language="mix", ko_fraction=0.5),
+                                    about="half the captions in Korean"),
+    "shapes-rn-tiny": Recipe("shapes-rn-tiny", about="ModifiedResNet image tower (as CLIP's RN50)"),
+    "shapes-vit-tiny": Recipe("shapes-vit-tiny", about="ViT image tower (as CLIP's ViT-B/32)"),
+}
+NOTEBOOK_MODELS = ("shapes-cnn-tiny", "shapes-cnn-tiny-biased", "shapes-cnn-tiny-mixed")
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("CLIPVIZ_CACHE", Path.home() / ".cache" / "clipviz"))
+
+
+def cache_path(name: str) -> Path:
+    return cache_dir() / f"{name}-{recipe(name).key()}.pt"
+
+
+def recipe(name: str) -> Recipe:
+    if name not in RECIPES:
+        raise ValueError(f"unknown embedded model {name!r}; choose from {list(RECIPES)}")
+    return RECIPES[name]
+
+
+def build(name: str, progress: bool = True) -> Path:
+    """Train the embedded model `name` and write it to the cache; returns its path."""
+    path = cache_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + ".lock"):
+        if path.exists():            # another process built it while we waited
+            return path
+        spec = recipe(name)
+        model, _, _ = create_model(spec.model, seed=spec.config.seed)
+        dataset = spec.make_world().dataset("train", n=spec.n_train)
+        config = TrainConfig(**{**asdict(spec.config), "progress": progress})
+        history = train(model, dataset, config)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        torch.save({"state_dict": model.state_dict(), "model_name": spec.model, "recipe": name,
+                    "history": history.to_dict(orient="list")}, tmp)
+        os.replace(tmp, path)
+    return path
+
+
+def pretrained(name: str = DEFAULT_MODEL, progress: bool = True):
+    """A trained embedded model: from the cache, or trained now (≈1 minute).
+
+    Args:
+        name: one of `RECIPES` (e.g. "shapes-cnn-tiny", "shapes-cnn-tiny-biased").
+    Returns:
+        (model, preprocess, tokenizer), like `create_model`. The world it was trained
+        on is `recipe(name).make_world()`; its training curves `training_history(name)`.
+    """
+    path = cache_path(name)
+    if not path.exists():
+        build(name, progress=progress)
+    model = load_checkpoint(path)
+    _, preprocess, _ = create_model(recipe(name).model)
+    return model, preprocess, tokenizer_for(model)
+
+
+def training_history(name: str = DEFAULT_MODEL):
+    """The training history (a DataFrame) stored with a cached embedded model."""
+    import pandas as pd
+
+    path = cache_path(name)
+    if not path.exists():
+        build(name)
+    return pd.DataFrame(read_checkpoint(path)["history"])

@@ -1,0 +1,61 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from open_clip.loss import ClipLoss
+
+from clipviz.loss import clip_logits, clip_loss
+
+
+@pytest.mark.parametrize("batch", [2, 3, 17, 64])
+def test_equals_open_clip_clip_loss_value_and_gradients(batch):
+    g = torch.Generator().manual_seed(batch)
+    image = torch.randn(batch, 32, generator=g, dtype=torch.float64, requires_grad=True)
+    text = torch.randn(batch, 32, generator=g, dtype=torch.float64, requires_grad=True)
+    scale = torch.tensor(math.log(1 / 0.07), dtype=torch.float64, requires_grad=True)
+    ours = clip_loss(image, text, scale)
+    theirs = ClipLoss()(F.normalize(image, dim=-1), F.normalize(text, dim=-1), scale.exp())
+    assert abs(ours.item() - theirs.item()) <= 1e-6
+    grads_ours = torch.autograd.grad(ours, (image, text, scale))
+    grads_theirs = torch.autograd.grad(theirs, (image, text, scale))
+    for a, b in zip(grads_ours, grads_theirs):
+        assert torch.allclose(a, b, atol=1e-9)
+
+
+def test_matches_the_papers_pseudocode_with_numpy():
+    rng = np.random.default_rng(0)
+    image, text, t = rng.normal(size=(8, 5)), rng.normal(size=(8, 5)), 2.0
+    i_e = image / np.linalg.norm(image, axis=1, keepdims=True)
+    t_e = text / np.linalg.norm(text, axis=1, keepdims=True)
+    logits = i_e @ t_e.T * np.exp(t)
+
+    def cross_entropy(z):   # rows are predictions, the diagonal the labels
+        z = z - z.max(1, keepdims=True)
+        return -(np.diag(z) - np.log(np.exp(z).sum(1))).mean()
+
+    expected = (cross_entropy(logits) + cross_entropy(logits.T)) / 2
+    ours = clip_loss(torch.tensor(image), torch.tensor(text), torch.tensor(t, dtype=torch.float64))
+    assert ours.item() == pytest.approx(expected, abs=1e-12)
+
+
+def test_uniform_similarities_give_log_b():
+    features = torch.ones(16, 4)   # every image equally similar to every text
+    assert clip_loss(features, features, torch.tensor(2.0)).item() == pytest.approx(math.log(16))
+
+
+def test_logits_per_text_is_the_transpose():
+    image, text = torch.randn(4, 3), torch.randn(5, 3)
+    per_image, per_text = clip_logits(image, text, torch.tensor(1.0))
+    assert per_image.shape == (4, 5) and torch.equal(per_text, per_image.T)
+
+
+def test_batch_of_one_is_refused():
+    with pytest.raises(ValueError, match="at least 2 pairs"):
+        clip_loss(torch.randn(1, 8), torch.randn(1, 8), torch.tensor(1.0))
+
+
+def test_mismatched_shapes_are_refused():
+    with pytest.raises(ValueError, match=r"\(B, D\)"):
+        clip_loss(torch.randn(4, 8), torch.randn(3, 8), torch.tensor(1.0))

@@ -1,0 +1,137 @@
+import math
+import os
+import subprocess
+import sys
+import time
+import warnings
+
+import open_clip
+import pytest
+import torch
+from PIL import Image
+
+from clipviz.data import CsvDataset
+from clipviz.embed import encode_images, encode_texts
+from clipviz.model import (TINY_MODELS, WeightsNotFoundError, count_parameters, create_model,
+                           encode_text, load_checkpoint, normalize_images, save_weights, tokenize)
+from clipviz.world import ShapesWorld
+from test_data import SAMPLE
+
+
+@pytest.mark.parametrize("name", TINY_MODELS)
+def test_tiny_models_build_and_embed(name):
+    model, preprocess, tokenizer = create_model(name)
+    assert model.logit_scale.item() == pytest.approx(math.log(1 / 0.07), rel=1e-6)
+    images = ShapesWorld().dataset("test", n=4).image_batch(range(4), 64)
+    image_features = model.encode_image(normalize_images(model, images))
+    text_features = model.encode_text(tokenize(tokenizer, ["a red circle", "빨간 원"]))
+    assert image_features.shape == (4, 128) and text_features.shape == (2, 128)
+    counts = count_parameters(model)
+    assert counts["image tower"] + counts["text tower"] + 1 == counts["total"]
+
+
+def test_same_seed_same_initial_weights():
+    a, _, _ = create_model("shapes-cnn-tiny", seed=1)
+    b, _, _ = create_model("shapes-cnn-tiny", seed=1)
+    c, _, _ = create_model("shapes-cnn-tiny", seed=2)
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    assert not torch.equal(a.visual.trunk.conv1[0].weight, c.visual.trunk.conv1[0].weight)
+
+
+def test_trimmed_text_encoding_equals_open_clips():
+    model, _, tokenizer = create_model("shapes-cnn-tiny")
+    captions = ShapesWorld(language="mix").generate("train", 64)[1]["caption"].tolist()
+    tokens = tokenize(tokenizer, captions)
+    assert torch.allclose(encode_text(model, tokens), model.encode_text(tokens), atol=1e-5)
+
+
+def test_long_captions_are_truncated_with_one_warning():
+    _, _, tokenizer = create_model("shapes-cnn-tiny")
+    long = " ".join(["red circle"] * 40)
+    with pytest.warns(UserWarning, match="truncated"):
+        tokens = tokenize(tokenizer, [long])
+    assert tokens.shape == (1, 48)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tokenize(tokenizer, [long])   # said once is enough
+
+
+def test_wrong_image_size_is_a_clear_error():
+    model, _, _ = create_model("shapes-cnn-tiny")
+    with pytest.raises(ValueError, match=r"images must be \(B, 3, 64, 64\)"):
+        normalize_images(model, torch.zeros(2, 3, 32, 32, dtype=torch.uint8))
+    with pytest.raises(ValueError, match="got \\(2, 1, 64, 64\\)"):
+        normalize_images(model, torch.zeros(2, 1, 64, 64, dtype=torch.uint8))
+
+
+def test_checkpoint_loads_in_open_clip_and_clipviz(tmp_path):
+    model, _, _ = create_model("shapes-cnn-tiny", seed=3)
+    path = save_weights(model, tmp_path / "w.pt")
+    theirs = open_clip.create_model("shapes-cnn-tiny", pretrained=str(path))
+    ours = load_checkpoint(path)
+    for reference in (theirs, ours):
+        for key, value in model.state_dict().items():
+            assert torch.equal(value, reference.state_dict()[key]), key
+
+
+def test_safetensors_checkpoint(tmp_path):
+    from safetensors.torch import save_file
+
+    model, _, _ = create_model("shapes-cnn-tiny", seed=4)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, tmp_path / "w.safetensors")
+    loaded = load_checkpoint(tmp_path / "w.safetensors", name="shapes-cnn-tiny")
+    assert torch.equal(loaded.logit_scale, model.logit_scale)
+
+
+class Payload:   # any class instance needs unpickling code to load
+    pass
+
+
+def test_checkpoint_with_pickled_code_is_refused(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"state_dict": {}, "model_name": "shapes-cnn-tiny", "extra": Payload()}, path)
+    with pytest.raises(ValueError, match="pickled Python objects"):
+        load_checkpoint(path)
+
+
+def test_real_open_clip_architecture_through_the_same_path(tmp_path):
+    """A full-size open_clip model (224 px, random weights we write) loads from a file
+    and encodes our CSV sample through the same functions as the tiny models."""
+    reference = open_clip.create_model("ViT-S-32-alt")
+    path = tmp_path / "open_clip_pytorch_model.bin"
+    torch.save(reference.state_dict(), path)
+    model, preprocess, tokenizer = create_model("ViT-S-32-alt", pretrained=str(path))
+    assert torch.equal(model.visual.conv1.weight, reference.visual.conv1.weight)
+    dataset = CsvDataset(SAMPLE)
+    features = encode_images(model, dataset.subset(n=4))
+    dim = open_clip.get_model_config("ViT-S-32-alt")["embed_dim"]
+    assert features.shape == (4, dim) and torch.allclose(features.norm(dim=1), torch.ones(4))
+    assert encode_texts(model, tokenizer, ["a red circle"]).shape == (1, dim)
+    assert preprocess(Image.open(dataset.meta.filepath[0])).shape == (3, 224, 224)
+
+
+def test_missing_pretrained_weights_say_what_to_do(tmp_path):
+    """Offline, with an empty hub cache: a clear message, quickly, no hub traceback."""
+    code = ("from clipviz.model import create_model\n"
+            "create_model('ViT-B-32', pretrained='openai')\n")
+    env = {**os.environ, "HF_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    start = time.time()
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode != 0 and time.time() - start < 60
+    assert "WeightsNotFoundError" in result.stderr
+    assert "pretrained='openai'" in result.stderr and "pass the checkpoint file" in result.stderr
+    assert "huggingface_hub" not in result.stderr.split("WeightsNotFoundError")[0].split("Traceback")[-1]
+
+
+@pytest.mark.parametrize("pretrained, message", [
+    ("/no/such/file.pt", "checkpoint file not found"),
+    ("laion9000", "neither a checkpoint file nor a known pretrained tag"),
+])
+def test_bad_pretrained_arguments(pretrained, message):
+    with pytest.raises(WeightsNotFoundError, match=message):
+        create_model("ViT-B-32", pretrained=pretrained)
+
+
+def test_unknown_model_name():
+    with pytest.raises(ValueError, match="unknown model 'shapes-huge'"):
+        create_model("shapes-huge")

@@ -1,0 +1,121 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from clipviz.model import create_model
+from clipviz.train import (MAX_LOGIT_SCALE, TrainConfig, TrainingDiverged, batch_indices,
+                           latest_checkpoint, make_optimizer, train, warmup_cosine)
+from clipviz.world import ShapesWorld
+
+SMALL = dict(batch_size=16, steps=8, warmup_steps=2, progress=False, precision="fp32")
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return ShapesWorld(seed=0).dataset("train", n=256)
+
+
+def weights(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_same_seed_same_history_and_weights(dataset):
+    runs = []
+    for _ in range(2):
+        model, _, _ = create_model("shapes-cnn-tiny", seed=0)
+        history = train(model, dataset, TrainConfig(**SMALL))
+        runs.append((history.drop(columns="seconds"), weights(model)))
+    assert runs[0][0].equals(runs[1][0])
+    assert all(torch.equal(runs[0][1][k], runs[1][1][k]) for k in runs[0][1])
+
+
+def test_killed_and_resumed_run_ends_with_the_same_weights(dataset, tmp_path):
+    config = dict(SMALL, steps=10, checkpoint_every=3)
+    model, _, _ = create_model("shapes-cnn-tiny", seed=0)
+    reference = train(model, dataset, TrainConfig(**config, out_dir=str(tmp_path / "a")))
+    expected = weights(model)
+
+    kill_at = int(np.random.default_rng().integers(4, 10))   # any step after a checkpoint
+
+    def kill(row, model):
+        if row["step"] == kill_at:
+            raise KeyboardInterrupt
+
+    model, _, _ = create_model("shapes-cnn-tiny", seed=0)
+    with pytest.raises(KeyboardInterrupt):
+        train(model, dataset, TrainConfig(**config, out_dir=str(tmp_path / "b")), callbacks=[kill])
+    model, _, _ = create_model("shapes-cnn-tiny", seed=5)   # a different init: the checkpoint must win
+    resumed = train(model, dataset, TrainConfig(**config, out_dir=str(tmp_path / "b")), resume=True)
+    assert all(torch.equal(expected[k], model.state_dict()[k]) for k in expected)
+    assert resumed.drop(columns="seconds").equals(reference.drop(columns="seconds"))
+    assert latest_checkpoint(tmp_path / "b").name == "step_000010.pt"
+    assert (tmp_path / "b" / "history.csv").exists()
+
+
+def test_training_lowers_the_loss_from_about_log_b(dataset):
+    model, _, _ = create_model("shapes-cnn-tiny", seed=0)
+    history = train(model, dataset, TrainConfig(**dict(SMALL, steps=40, warmup_steps=5)))
+    assert history.loss.iloc[0] == pytest.approx(math.log(16), rel=0.05)   # at initialisation
+    assert history.loss.tail(5).mean() < 0.85 * history.loss.iloc[0]
+
+
+def test_logit_scale_is_clamped_to_log_100(dataset):
+    model, _, _ = create_model("shapes-cnn-tiny", seed=0)
+    with torch.no_grad():
+        model.logit_scale.fill_(10.0)
+    history = train(model, dataset, TrainConfig(**dict(SMALL, steps=1)))
+    assert model.logit_scale.item() == pytest.approx(MAX_LOGIT_SCALE)
+    assert history.temperature.iloc[0] == pytest.approx(0.01)
+
+
+def test_no_weight_decay_on_gains_biases_and_scale():
+    model, _, _ = create_model("shapes-cnn-tiny")
+    no_decay, decay = make_optimizer(model, TrainConfig()).param_groups
+    assert no_decay["weight_decay"] == 0 and decay["weight_decay"] == 0.1
+    assert any(p is model.logit_scale for p in no_decay["params"])
+    assert all(p.ndim >= 2 for p in decay["params"])
+    assert any(p is model.ln_final.weight for p in no_decay["params"])
+
+
+def test_warmup_then_cosine():
+    factor = warmup_cosine(10, 110)
+    assert factor(0) == pytest.approx(0.1) and factor(9) == pytest.approx(1.0)
+    assert factor(60) == pytest.approx(0.5) and factor(110) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_batches_cover_an_epoch_without_repeats():
+    seen = np.concatenate([batch_indices(0, step, 100, 10) for step in range(10)])
+    assert sorted(seen) == list(range(100))
+    assert not np.array_equal(batch_indices(0, 10, 100, 10), batch_indices(0, 0, 100, 10))
+
+
+def test_nan_loss_stops_with_step_lr_and_temperature(dataset, tmp_path):
+    def poison(row, model):
+        if row["step"] == 4:
+            with torch.no_grad():
+                model.text_projection.fill_(float("nan"))
+
+    model, _, _ = create_model("shapes-cnn-tiny", seed=0)
+    config = TrainConfig(**dict(SMALL, checkpoint_every=2), out_dir=str(tmp_path))
+    with pytest.raises(TrainingDiverged, match=r"at step 4 \(learning rate .*, temperature .*\)"):
+        train(model, dataset, config, callbacks=[poison])
+    assert latest_checkpoint(tmp_path).name == "step_000004.pt"   # the last good one is kept
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(batch_size=512), "larger than the dataset"),
+    (dict(batch_size=1), "at least 2"),
+    (dict(precision="fp8"), "precision"),
+])
+def test_bad_settings(dataset, changes, message):
+    model, _, _ = create_model("shapes-cnn-tiny")
+    with pytest.raises(ValueError, match=message):
+        train(model, dataset, TrainConfig(**{**SMALL, **changes}))
+
+
+def test_bf16_trains(dataset):
+    model, _, _ = create_model("shapes-cnn-tiny", seed=0)
+    history = train(model, dataset, TrainConfig(**dict(SMALL, precision="bf16")))
+    assert np.isfinite(history.loss).all()
