@@ -22,10 +22,10 @@ demo: $(INSTALLED)
 models: $(INSTALLED)  ## train (or find cached) the embedded default models the notebooks use
 	$(PY) -m clipviz pretrained all
 
-test: $(INSTALLED) models
-	$(PY) -m pytest tests/ -q
+test: $(INSTALLED)
+	$(PY) -m pytest tests/ -q --durations=5
 	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
-		$(PY) -m pytest --nbmake notebooks/ -q; \
+		$(PY) -m clipviz pretrained notebooks && $(PY) -m pytest --nbmake notebooks/ -q; \
 	else echo "no notebooks yet: notebook tests not run"; fi
 
 test-fast: $(INSTALLED)

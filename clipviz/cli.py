@@ -49,6 +49,53 @@ def cmd_pretrained(args) -> None:
         print(f"{name}: {'cached' if cached else 'trained'} → {path}")
 
 
+def cmd_eval(args) -> None:
+    from .evaluate import evaluate
+    from .model import load_checkpoint, tokenizer_for
+    from .pretrained import pretrained, recipe
+    from .world import CLASS_TEMPLATE
+    from .zeroshot import load_templates
+
+    if bool(args.checkpoint) == bool(args.pretrained):
+        raise ValueError("give exactly one of --checkpoint PATH or --pretrained NAME")
+    if args.checkpoint:
+        model = load_checkpoint(args.checkpoint)
+        world_seed = 0
+    else:
+        model = pretrained(args.pretrained)[0]
+        world_seed = recipe(args.pretrained).world.get("seed", 0)
+    tokenizer = tokenizer_for(model)
+    templates = load_templates(args.templates) if args.templates else [CLASS_TEMPLATE]
+    kind, _, split = args.data.partition(":")
+    if kind == "shapes":
+        from .world import ShapesWorld
+        world = ShapesWorld(seed=world_seed)
+        classes = _read_classes(args.classes) if args.classes else world.classnames("all")
+        splits = [split] if split else ["test", "heldout"]
+        report = {s: evaluate(model, world.dataset(s, n=args.n), classes, templates, tokenizer) for s in splits}
+    else:
+        if not args.classes:
+            raise ValueError("--classes is required for csv/folder data")
+        dataset = parse_data(args.data, n=args.n)
+        report = {"data": evaluate(model, dataset, _read_classes(args.classes), templates, tokenizer,
+                                   label_column=args.label_column)}
+    for name, metrics in report.items():
+        print(f"[{name}] labels from {metrics['label_rule']}")
+        for key, value in metrics.items():
+            if isinstance(value, float):
+                print(f"  {key:>32}: {value:.4f}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=2))
+        print(f"wrote {args.json}")
+
+
+def _read_classes(spec: str) -> list[str]:
+    path = Path(spec)
+    names = path.read_text(encoding="utf-8").splitlines() if path.is_file() else spec.split(",")
+    return [n.strip() for n in names if n.strip()]
+
+
 def cmd_demo(args) -> None:
     from .demo import run_demo
 
@@ -79,6 +126,21 @@ def build_parser() -> argparse.ArgumentParser:
     pre = commands.add_parser("pretrained", help="build the embedded models' cache ($CLIPVIZ_CACHE)")
     pre.add_argument("name", help="a model name, 'notebooks' (what the notebooks use) or 'all'")
     pre.set_defaults(func=cmd_pretrained)
+
+    ev = commands.add_parser("eval", help="zero-shot and retrieval report (CLIP_benchmark metric names)",
+                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ev.add_argument("--checkpoint", help="a checkpoint written by clipviz")
+    ev.add_argument("--pretrained", help="an embedded model name, e.g. shapes-cnn-tiny")
+    ev.add_argument("--data", default="shapes", help="shapes[:split] | csv:PATH | folder:PATH")
+    ev.add_argument("--n", type=int, default=2000, help="ShapesWorld images per split")
+    ev.add_argument("--classes", help="comma-separated class names or a file with one per line "
+                                      "(ShapesWorld default: every colour-shape pair)")
+    ev.add_argument("--templates", help="template bank name (shapes, shapes-unseen, openai80, openai7) "
+                                        "or file; default: 'a photo of a {}'")
+    ev.add_argument("--label-column", default="label", help="CSV column with each image's true class; "
+                                                            "without one, the class named in the caption")
+    ev.add_argument("--json", help="also write the report here")
+    ev.set_defaults(func=cmd_eval)
 
     demo = commands.add_parser("demo", help="train/load the default model, evaluate it, write a report")
     demo.add_argument("--out", default="reports/demo", help="report folder")

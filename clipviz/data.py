@@ -153,6 +153,7 @@ class CsvDataset(FileDataset):
         sep: separator (open_clip's default is a tab).
         label_key: optional column with each image's true class, copied to meta.label.
         group_key: optional column with a group attribute (for audits), meta.group.
+        Every other column is kept in `meta` under its own name.
     """
 
     def __init__(self, path, img_key: str = "filepath", caption_key: str = "title",
@@ -174,6 +175,8 @@ class CsvDataset(FileDataset):
             raise FileNotFoundError(f"{len(absent)} image file(s) listed in {path} are missing, e.g. {listing}")
         meta = pd.DataFrame({"filepath": [str(f) for f in files], "caption": table[caption_key]})
         _check_captions(meta["caption"], "row " + pd.Series(range(len(meta))).astype(str))
+        for column in table.columns.drop([img_key, caption_key]):   # extra columns travel along
+            meta[column] = table[column]
         if label_key:
             meta["label"] = table[label_key]
         if group_key:

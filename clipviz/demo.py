@@ -6,21 +6,14 @@ import json
 from pathlib import Path
 
 import matplotlib
+import pandas as pd
 
 matplotlib.use("Agg")  # headless: figures go to PNG files
 
 from . import viz
-from .embed import encode_images
+from .evaluate import evaluate
 from .pretrained import DEFAULT_MODEL, pretrained, recipe, training_history
 from .world import CLASS_TEMPLATE
-from .zeroshot import zero_shot_classifier, zero_shot_logits
-
-
-def zero_shot_accuracy(model, tokenizer, dataset, classnames) -> float:
-    classifier = zero_shot_classifier(model, tokenizer, classnames, [CLASS_TEMPLATE])
-    predicted = zero_shot_logits(encode_images(model, dataset), classifier).argmax(1).numpy()
-    truth = dataset.meta["label"].map({c: i for i, c in enumerate(classnames)}).to_numpy()
-    return float((predicted == truth).mean())
 
 
 def run_demo(out: Path, name: str = DEFAULT_MODEL) -> dict:
@@ -35,10 +28,13 @@ def run_demo(out: Path, name: str = DEFAULT_MODEL) -> dict:
     history = training_history(name)
     viz.training_curves(history).savefig(out / "training_curves.png", dpi=110)
     classnames = world.classnames("all")
-    metrics = {"model": name, "train_seconds": round(float(history.seconds.iloc[-1]), 1),
-               "zero_shot_top1_seen": zero_shot_accuracy(model, tokenizer, world.dataset("test", n=2000), classnames),
-               "zero_shot_top1_heldout": zero_shot_accuracy(model, tokenizer, world.dataset("heldout", n=1200), classnames)}
+    reports = {split: evaluate(model, world.dataset(split, n=n), classnames, [CLASS_TEMPLATE], tokenizer)
+               for split, n in (("test", 2000), ("heldout", 1200))}
+    metrics = {"model": name, "train_seconds": round(float(history.seconds.iloc[-1]), 1), **reports}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    print("\n".join(f"{k:>24}: {v:.3f}" if isinstance(v, float) else f"{k:>24}: {v}" for k, v in metrics.items()))
+    keys = ["acc1", "acc5", "mean_per_class_recall", "image_retrieval_recall@1", "text_retrieval_recall@1"]
+    table = pd.DataFrame({f"{split} ({'seen' if split == 'test' else 'held-out'} compositions)":
+                          [reports[split][k] for k in keys] for split in reports}, index=keys)
+    print(f"{name}: trained in {metrics['train_seconds']} s\n{table.round(3).to_string()}")
     print(f"\nfigures and metrics.json in {out}/")
     return metrics

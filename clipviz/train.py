@@ -162,6 +162,9 @@ def train(model, dataset, config: TrainConfig = TrainConfig(), tokenizer=None, c
     _check_inputs(dataset, config)
     device = next(model.parameters()).device
     precision = resolve_precision(config.precision, device)
+    # On CPUs the attention backward of the small text tower is slower in bf16 than in
+    # fp32 (measured: benchmarks/bench_train.py), so there bf16 covers the image tower only.
+    bf16_text = precision == "bf16" and device.type != "cpu"
     out_dir = Path(config.out_dir) if config.out_dir else None
     seed_everything(config.seed)
 
@@ -184,6 +187,7 @@ def train(model, dataset, config: TrainConfig = TrainConfig(), tokenizer=None, c
         images = normalize_images(model, dataset.image_batch(ids, size)).to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             image_features = model.encode_image(images)                     # (B, D)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16_text):
             text_features = encode_text(model, tokens[ids].to(device))       # (B, D)
         loss = clip_loss(image_features.float(), text_features.float(), model.logit_scale)
         lr = scheduler.get_last_lr()[0]

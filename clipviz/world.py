@@ -179,7 +179,7 @@ class ShapesWorld:
     language: str = "en"
     ko_fraction: float = 0.5
     holdout: object = "default"
-    two_object_fraction: float = 0.3
+    two_object_fraction: float = 0.1
     bias_word: str = "broken"
     bias_group: str = "dark"
     bias_p: float = 0.0

@@ -34,3 +34,18 @@ def test_train_on_the_sample_csv_then_resume(tmp_path):
 def test_bad_input_is_one_clear_line(tmp_path, capsys):
     assert main(["train", "--data", "csv:/missing.csv", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == "error: CSV file not found: /missing.csv"
+
+
+def test_eval_on_a_checkpoint_with_csv_data_and_json(tmp_path):
+    assert main(["train", "--data", f"csv:{SAMPLE}", "--steps", "2", "--batch-size", "8",
+                 "--precision", "fp32", "--out", str(tmp_path)]) == 0
+    labels = sorted(pd.read_csv(SAMPLE, sep="\t")["label"].unique())
+    out = tmp_path / "report.json"
+    assert main(["eval", "--checkpoint", str(tmp_path / "step_000002.pt"), "--data", f"csv:{SAMPLE}",
+                 "--classes", ",".join(labels), "--json", str(out)]) == 0
+    report = __import__("json").loads(out.read_text())["data"]
+    assert report["n"] == 24 and report["label_rule"] == "the 'label' column" and 0 <= report["acc1"] <= 1
+
+
+def test_eval_needs_one_model_source():
+    assert main(["eval"]) == 2

@@ -1,0 +1,62 @@
+"""One call for a report: zero-shot classification and retrieval on a dataset."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .embed import encode_images, encode_texts
+from .metrics import classification_metrics, retrieval_metrics
+from .model import tokenizer_for
+from .zeroshot import OPENAI_SCALE, learned_scale, zero_shot_classifier, zero_shot_logits
+
+
+def class_targets(dataset, classnames, label_column: str = "label") -> tuple[np.ndarray, str]:
+    """Each pair's class index and the rule that produced it.
+
+    The label column when the dataset has one; otherwise the class whose name the
+    caption contains (the longest name wins, so "light red" beats "red").
+    """
+    names = [c if isinstance(c, str) else c[0] for c in classnames]
+    index = {name: i for i, name in enumerate(names)}
+    meta = dataset.meta
+    if label_column in meta.columns:
+        unknown = sorted(set(meta[label_column]) - set(index))
+        if unknown:
+            raise ValueError(f"labels {unknown[:5]} in column {label_column!r} are not among the classes")
+        return meta[label_column].map(index).to_numpy(), f"the {label_column!r} column"
+    by_length = sorted(names, key=len, reverse=True)
+    found = [next((index[n] for n in by_length if n.lower() in caption.lower()), -1) for caption in meta.caption]
+    found = np.array(found)
+    if (found < 0).any():
+        raise ValueError(f"{int((found < 0).sum())} captions name none of the classes, e.g. "
+                         f"{meta.caption[int(np.flatnonzero(found < 0)[0])]!r}; add a label column")
+    return found, "the class name each caption contains"
+
+
+@torch.inference_mode()
+def evaluate(model, dataset, classnames, templates, tokenizer=None, ks=(1, 5, 10),
+             label_column: str = "label") -> dict:
+    """Zero-shot top-1/top-5/mean per-class recall and retrieval recall@k on `dataset`.
+
+    Args:
+        classnames: class names (or lists of variants); templates: strings or callables.
+        ks: recall@k cut-offs (those larger than the gallery are skipped).
+    Returns:
+        A flat dict with CLIP_benchmark's metric names, plus "n", "label_rule" and the
+        two logit scales (accuracy does not depend on the scale; probabilities do).
+    """
+    tokenizer = tokenizer or tokenizer_for(model)
+    target, rule = class_targets(dataset, classnames, label_column)
+    image_features = encode_images(model, dataset)                                # (P, D)
+    classifier = zero_shot_classifier(model, tokenizer, classnames, templates)     # (C, D)
+    report = {"n": len(dataset), "label_rule": rule,
+              **classification_metrics(zero_shot_logits(image_features, classifier), target),
+              "scale_openai": OPENAI_SCALE, "scale_learned": learned_scale(model)}
+    _, first_pair, text_image_index = np.unique(dataset.image_ids, return_index=True, return_inverse=True)
+    text_features = encode_texts(model, tokenizer, dataset.captions)
+    usable = tuple(k for k in ks if k <= min(len(first_pair), len(dataset)))
+    if usable:
+        report.update(retrieval_metrics(image_features[first_pair], text_features,
+                                        text_image_index.reshape(-1), ks=usable))
+    return report

@@ -1,0 +1,113 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, top_k_accuracy_score
+
+from clipviz.metrics import (classification_metrics, confusion, expected_calibration_error,
+                             fit_temperature, linear_probe, nll, prior_correction,
+                             reliability_table, retrieval_metrics, retrieval_ranks)
+
+
+def test_classification_metrics_match_scikit_learn():
+    rng = np.random.default_rng(0)
+    logits, target = rng.normal(size=(300, 9)), rng.integers(0, 9, 300)
+    logits[np.arange(150), target[:150]] += 2   # some signal
+    metrics = classification_metrics(logits, target)
+    assert metrics["acc1"] == pytest.approx(accuracy_score(target, logits.argmax(1)))
+    assert metrics["acc5"] == pytest.approx(top_k_accuracy_score(target, logits, k=5, labels=range(9)))
+    assert metrics["mean_per_class_recall"] == pytest.approx(balanced_accuracy_score(target, logits.argmax(1)))
+    assert confusion(logits, target).sum() == 300
+
+
+def test_acc5_is_nan_below_five_classes_and_labels_are_checked():
+    assert math.isnan(classification_metrics(np.eye(4), np.arange(4))["acc5"])
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\]"):
+        classification_metrics(np.eye(4), [0, 1, 2, 7])
+
+
+def naive_ranks(scores, positives):
+    """Per query: walk the gallery sorted best-first; ties resolved in the query's favour."""
+    ranks = []
+    for row, pos in zip(scores, positives):
+        best = max(s for s, p in zip(row, pos) if p)
+        ranks.append(1 + sum(1 for s, p in zip(row, pos) if not p and s > best))
+    return np.array(ranks)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_retrieval_recall_matches_a_naive_loop_with_several_captions_and_ties(seed):
+    rng = np.random.default_rng(seed)
+    n_images = 30
+    captions_per_image = rng.integers(1, 6, n_images)                # 1-5 captions per image
+    index = np.repeat(np.arange(n_images), captions_per_image)
+    # coarse features make exact ties common
+    images = F.normalize(torch.tensor(rng.integers(-2, 3, (n_images, 4)), dtype=torch.float32) + 1e-3, dim=-1)
+    texts = F.normalize(images[index] + torch.tensor(rng.integers(-1, 2, (len(index), 4)), dtype=torch.float32), dim=-1)
+    metrics = retrieval_metrics(images, texts, index, ks=(1, 5, 10))
+    scores = (texts @ images.T).numpy()
+    positives = np.zeros_like(scores, bool)
+    positives[np.arange(len(index)), index] = True
+    t2i, i2t = naive_ranks(scores, positives), naive_ranks(scores.T, positives.T)
+    for k in (1, 5, 10):
+        assert metrics[f"image_retrieval_recall@{k}"] == pytest.approx(np.mean(t2i <= k))
+        assert metrics[f"text_retrieval_recall@{k}"] == pytest.approx(np.mean(i2t <= k))
+    assert metrics["text_retrieval_median_rank"] == np.median(i2t)
+    assert len(i2t) == n_images and len(t2i) == len(index)      # averaged over images / captions
+
+
+def test_perfect_retrieval_and_k_too_large():
+    features = torch.eye(6)
+    metrics = retrieval_metrics(features, features, np.arange(6), ks=(1,))
+    assert metrics["image_retrieval_recall@1"] == metrics["text_retrieval_recall@1"] == 1.0
+    with pytest.raises(ValueError, match="larger than the gallery"):
+        retrieval_metrics(features, features, np.arange(6), ks=(10,))
+    with pytest.raises(ValueError, match="at least one positive"):
+        retrieval_ranks(np.ones((1, 3)), np.zeros((1, 3), bool))
+
+
+def test_ece_hand_computed():
+    # bin (0.6, 0.667]: confidences .62, .65 → one right;   bin (0.933, 1]: .95, .95 → both right
+    probs = np.array([[0.62, 0.38], [0.65, 0.35], [0.95, 0.05], [0.05, 0.95]])
+    target = np.array([0, 1, 0, 1])
+    expected = 0.5 * abs(0.5 - 0.635) + 0.5 * abs(1.0 - 0.95)
+    assert expected_calibration_error(probs, target) == pytest.approx(expected)
+    table = reliability_table(probs, target)
+    assert len(table) == 15 and table["count"].sum() == 4
+
+
+def test_temperature_scaling_fixes_an_overconfident_model():
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(size=(2000, 5)) * 2
+    target = np.array([rng.choice(5, p=np.exp(r) / np.exp(r).sum()) for r in true_logits])
+    overconfident = true_logits * 4                       # calibrated logits, sharpened 4×
+    temperature = fit_temperature(overconfident, target)
+    assert temperature == pytest.approx(4, rel=0.15)
+    assert nll(overconfident / temperature, target) < nll(overconfident, target)
+    probs = lambda z: torch.softmax(torch.tensor(z), 1).numpy()
+    assert expected_calibration_error(probs(overconfident / temperature), target) < \
+        expected_calibration_error(probs(overconfident), target)
+
+
+def test_prior_correction_undoes_a_constant_class_bias():
+    rng = np.random.default_rng(1)
+    clean = rng.normal(size=(1000, 4))
+    biased = clean + np.array([2.0, 0, 0, 0])             # the model over-predicts class 0
+    corrected = prior_correction(biased, biased).numpy()
+    share = lambda z: np.bincount(z.argmax(1), minlength=4) / len(z)
+    gap_before, gap_after = share(biased)[0] - share(clean)[0], abs(share(corrected)[0] - share(clean)[0])
+    assert gap_before > 0.5 and gap_after < 0.3 * gap_before
+
+
+def test_linear_probe_picks_c_on_validation_and_reports_accuracy():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 8)) * 3
+    labels = rng.integers(0, 3, 400)
+    features = centres[labels] + rng.normal(size=(400, 8))
+    result = linear_probe(features[:300], labels[:300], features[300:], labels[300:])
+    assert result["acc1"] > 0.9 and result["C"] in result["val_acc_by_C"]
+    assert result["val_acc_by_C"][result["C"]] == max(result["val_acc_by_C"].values())
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        linear_probe(features[:10], np.zeros(10), features[:2], np.zeros(2))

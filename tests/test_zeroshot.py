@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from clipviz.embed import encode_texts
+from clipviz.evaluate import class_targets, evaluate
+from clipviz.model import create_model
+from clipviz.world import CLASS_TEMPLATE, ShapesWorld
+from clipviz.zeroshot import fill, load_templates, zero_shot_classifier, zero_shot_logits
+
+
+@pytest.fixture(scope="module")
+def model_and_tokenizer():
+    model, _, tokenizer = create_model("shapes-cnn-tiny", seed=0)
+    return model, tokenizer
+
+
+def test_classifier_is_the_normalised_mean_of_normalised_prompts(model_and_tokenizer):
+    model, tokenizer = model_and_tokenizer
+    templates = ["a photo of a {}", "a {c}", lambda c: f"{c}!"]
+    classes = ["red circle", ["blue square", "파란 사각형"]]
+    classifier = zero_shot_classifier(model, tokenizer, classes, templates)
+    for row, names in zip(classifier, [["red circle"], ["blue square", "파란 사각형"]]):
+        prompts = [fill(t, n) for n in names for t in templates]
+        expected = F.normalize(encode_texts(model, tokenizer, prompts).mean(0), dim=0)
+        assert torch.allclose(row, expected, atol=1e-6)
+
+
+def test_classifier_cache_follows_weight_changes():
+    model, _, tokenizer = create_model("shapes-cnn-tiny", seed=1)
+    before = zero_shot_classifier(model, tokenizer, ["red circle", "star"], ["a {}"])
+    assert zero_shot_classifier(model, tokenizer, ["red circle", "star"], ["a {}"]) is before
+    with torch.no_grad():
+        model.text_projection.mul_(-1)
+    after = zero_shot_classifier(model, tokenizer, ["red circle", "star"], ["a {}"])
+    assert torch.allclose(after, -before, atol=1e-6)
+
+
+@pytest.mark.parametrize("classes, templates, message", [
+    ([], ["a {}"], "class list is empty"),
+    (["a", "b", "a"], ["a {}"], "duplicate class names"),
+    (["a", "b"], ["a photo"], "has no placeholder"),
+    (["a", "b"], [], "template list is empty"),
+])
+def test_bad_zero_shot_input(model_and_tokenizer, classes, templates, message):
+    with pytest.raises(ValueError, match=message):
+        zero_shot_classifier(*model_and_tokenizer, classes, templates)
+
+
+def test_template_banks():
+    assert len(load_templates("openai80")) == 80 and len(load_templates("openai7")) == 7
+    assert "a photo of a {}" in load_templates("shapes")
+    assert not set(load_templates("shapes-unseen")) & set(load_templates("shapes"))
+    with pytest.raises(ValueError, match="no template bank"):
+        load_templates("nope")
+
+
+def test_scales_change_probabilities_not_predictions():
+    image, classifier = F.normalize(torch.randn(5, 8), dim=-1), F.normalize(torch.randn(3, 8), dim=-1)
+    a, b = zero_shot_logits(image, classifier, 100.0), zero_shot_logits(image, classifier, 20.0)
+    assert torch.equal(a.argmax(1), b.argmax(1)) and torch.allclose(a / 5, b)
+
+
+def test_evaluate_reports_cb_metric_names(model_and_tokenizer):
+    model, tokenizer = model_and_tokenizer
+    world = ShapesWorld(seed=0)
+    report = evaluate(model, world.dataset("test", n=60), world.classnames("all"), [CLASS_TEMPLATE], tokenizer)
+    for key in ("acc1", "acc5", "mean_per_class_recall", "image_retrieval_recall@5",
+                "text_retrieval_recall@10", "scale_learned"):
+        assert key in report
+    assert report["label_rule"] == "the 'label' column"
+
+
+def test_labels_from_captions_when_there_is_no_label_column():
+    dataset = ShapesWorld(seed=0).dataset("test", n=40)
+    dataset.meta = dataset.meta.drop(columns="label")
+    names = ["circle", "square", "triangle", "diamond", "star", "cross"]
+    mentioned = dataset.subset(template=[0, 1, 2, 5, 6, 7, 8, 9])   # captions that name the shape
+    target, rule = class_targets(mentioned, names)
+    assert rule.startswith("the class name") and (np.array(names)[target] == mentioned.meta["shape"]).all()
