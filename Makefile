@@ -34,8 +34,11 @@ test-fast: $(INSTALLED)
 lab: $(INSTALLED)  ## JupyterLab on the notebooks: the way clipviz is used day to day
 	$(VENV)/bin/jupyter lab notebooks/
 
-bench: $(INSTALLED)
+bench: $(INSTALLED)  ## speed figures → benchmarks/results/*.json
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]' 2>&1 | (grep -v "$(PIP_NOISE)" || true)
 	$(PY) benchmarks/bench_world.py
+	$(PY) benchmarks/bench_train.py
+	$(PY) benchmarks/bench_zeroshot.py
 
 clean:
 	rm -rf reports/ .pytest_cache

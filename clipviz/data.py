@@ -126,6 +126,22 @@ class PairDataset(Dataset):
         return view
 
 
+    def split(self, fraction: float = 0.5, seed: int = 0) -> tuple["PairDataset", "PairDataset"]:
+        """Two disjoint views by image (captions of one image stay together): `fraction` of
+        the images in the first, the rest in the second."""
+        images = np.unique(self.image_ids)
+        if len(images) < 2 or not 0 < fraction < 1:
+            raise ValueError(f"need at least 2 images and 0 < fraction < 1 (got {len(images)}, {fraction})")
+        first = np.random.default_rng(seed).permutation(images)[:max(1, round(fraction * len(images)))]
+        in_first = np.isin(self.image_ids, first)
+        views = []
+        for rows in (np.flatnonzero(in_first), np.flatnonzero(~in_first)):
+            view = copy.copy(self)
+            view.meta = self.meta.iloc[rows].reset_index(drop=True)
+            views.append(view)
+        return views[0], views[1]
+
+
 class FileDataset(PairDataset):
     """Images on disk, one row of `meta` per (image, caption) pair; `meta.filepath`."""
 

@@ -11,13 +11,15 @@ import pandas as pd
 matplotlib.use("Agg")  # headless: figures go to PNG files
 
 from . import viz
-from .evaluate import evaluate
+from .embed import pair_features
+from .evaluate import evaluate, zero_shot_confusion
 from .pretrained import DEFAULT_MODEL, pretrained, recipe, training_history
 from .world import CLASS_TEMPLATE
 
 
 def run_demo(out: Path, name: str = DEFAULT_MODEL) -> dict:
-    """Write the world summary, a sample grid, training curves and zero-shot metrics to `out`."""
+    """Write the world summary, metrics.json and the key figures (sample grid, training
+    curves, similarity matrix, held-out confusion matrix) to `out`; print a short table."""
     out.mkdir(parents=True, exist_ok=True)
     world = recipe(name).make_world()
     print(world.summary().to_string(), "\n")
@@ -36,5 +38,11 @@ def run_demo(out: Path, name: str = DEFAULT_MODEL) -> dict:
     table = pd.DataFrame({f"{split} ({'seen' if split == 'test' else 'held-out'} compositions)":
                           [reports[split][k] for k in keys] for split in reports}, index=keys)
     print(f"{name}: trained in {metrics['train_seconds']} s\n{table.round(3).to_string()}")
+    pairs = world.dataset("test", n=8)
+    viz.similarity_matrix(*pair_features(model, tokenizer, pairs), pairs.captions, "after training",
+                          pairs.images).savefig(out / "similarity_matrix.png", dpi=110)
+    counts = zero_shot_confusion(model, world.dataset("heldout", n=600), classnames, [CLASS_TEMPLATE], tokenizer)
+    viz.confusion_matrix(counts, classnames, "held-out compositions: zero-shot confusion") \
+        .savefig(out / "confusion_heldout.png", dpi=110)
     print(f"\nfigures and metrics.json in {out}/")
     return metrics

@@ -46,3 +46,8 @@ def encode_texts(model, tokenizer, texts: list[str], batch_size: int = 1024) -> 
     chunks = [encode_text(model, tokens[i:i + batch_size].to(device)).float()
               for i in range(0, len(tokens), batch_size)]
     return F.normalize(torch.cat(chunks), dim=-1).cpu()
+
+
+def pair_features(model, tokenizer, dataset) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unit-norm (image_features, text_features), one row per pair of a (small) dataset."""
+    return encode_images(model, dataset), encode_texts(model, tokenizer, dataset.captions)

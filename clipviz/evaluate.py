@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from .embed import encode_images, encode_texts
-from .metrics import classification_metrics, retrieval_metrics
+from .metrics import classification_metrics, confusion, retrieval_metrics
 from .model import tokenizer_for
 from .zeroshot import OPENAI_SCALE, learned_scale, zero_shot_classifier, zero_shot_logits
 
@@ -60,3 +60,13 @@ def evaluate(model, dataset, classnames, templates, tokenizer=None, ks=(1, 5, 10
         report.update(retrieval_metrics(image_features[first_pair], text_features,
                                         text_image_index.reshape(-1), ks=usable))
     return report
+
+
+def zero_shot_confusion(model, dataset, classnames, templates, tokenizer=None,
+                        label_column: str = "label") -> np.ndarray:
+    """(C, C) counts of true class (rows) vs zero-shot prediction (columns)."""
+    tokenizer = tokenizer or tokenizer_for(model)
+    target, _ = class_targets(dataset, classnames, label_column)
+    classifier = zero_shot_classifier(model, tokenizer, classnames, templates)
+    logits = zero_shot_logits(encode_images(model, dataset), classifier)
+    return confusion(logits, target, len(classnames))

@@ -132,6 +132,29 @@ def encode_text(model, tokens: torch.Tensor) -> torch.Tensor:
     return projection(x) if isinstance(projection, torch.nn.Linear) else x @ projection
 
 
+def token_table(tokenizer, text: str):
+    """A caption as the model reads it: one row per position up to the end token.
+
+    Returns:
+        DataFrame with columns position, id and token (the BPE piece as text; Korean
+        syllables are split into byte-level pieces, shown as the bytes they stand for).
+    """
+    import pandas as pd
+
+    ids = tokenizer([text])[0].tolist()
+    length = max(i for i, t in enumerate(ids) if t != 0) + 1
+    decoder = getattr(tokenizer, "decoder", {})
+    byte_decoder = getattr(tokenizer, "byte_decoder", {})
+
+    def piece(token_id: int) -> str:
+        pieces = decoder.get(token_id, str(token_id))
+        raw = bytes(byte_decoder.get(ch, ord("?")) for ch in pieces)
+        return raw.decode("utf-8", errors="backslashreplace").replace("</w>", "␣")
+
+    return pd.DataFrame({"position": range(length), "id": ids[:length],
+                         "token": [piece(t) for t in ids[:length]]})
+
+
 def image_size(model) -> int:
     size = model.visual.image_size
     return size[0] if isinstance(size, (tuple, list)) else int(size)
@@ -191,6 +214,13 @@ def load_checkpoint(path, name: str | None = None, device: str | torch.device = 
     state = {k.removeprefix("module."): v for k, v in checkpoint["state_dict"].items()}
     model.load_state_dict(state)
     return model.eval()
+
+
+def from_checkpoint(path, name: str | None = None, device: str | torch.device = "cpu"):
+    """(model, preprocess, tokenizer) from a checkpoint, like `create_model` returns them."""
+    model = load_checkpoint(path, name=name, device=device)
+    _, preprocess, _ = create_model(model.clipviz_name, device=device)
+    return model, preprocess, tokenizer_for(model)
 
 
 def save_weights(model, path) -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from filelock import FileLock
 
-from .model import create_model, load_checkpoint, read_checkpoint, tokenizer_for
+from .model import create_model, from_checkpoint, read_checkpoint
 from .train import TrainConfig, train
 from .world import ShapesWorld
 
@@ -54,8 +54,12 @@ RECIPES = {
                                     about="half the captions in Korean"),
     "shapes-rn-tiny": Recipe("shapes-rn-tiny", about="ModifiedResNet image tower (as CLIP's RN50)"),
     "shapes-vit-tiny": Recipe("shapes-vit-tiny", about="ViT image tower (as CLIP's ViT-B/32)"),
+    # the same training on less data, for the data-size sweep of notebook 01
+    "shapes-cnn-tiny-n1000": Recipe("shapes-cnn-tiny", n_train=1000, about="default recipe, 1,000 pairs"),
+    "shapes-cnn-tiny-n4000": Recipe("shapes-cnn-tiny", n_train=4000, about="default recipe, 4,000 pairs"),
 }
-NOTEBOOK_MODELS = ("shapes-cnn-tiny", "shapes-cnn-tiny-biased", "shapes-cnn-tiny-mixed")
+# what the notebooks load: `make test` builds these before running them
+NOTEBOOK_MODELS = ("shapes-cnn-tiny", "shapes-cnn-tiny-n1000", "shapes-cnn-tiny-n4000")
 
 
 def cache_dir() -> Path:
@@ -103,9 +107,7 @@ def pretrained(name: str = DEFAULT_MODEL, progress: bool = True):
     path = cache_path(name)
     if not path.exists():
         build(name, progress=progress)
-    model = load_checkpoint(path)
-    _, preprocess, _ = create_model(recipe(name).model)
-    return model, preprocess, tokenizer_for(model)
+    return from_checkpoint(path)
 
 
 def training_history(name: str = DEFAULT_MODEL):

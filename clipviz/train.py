@@ -37,7 +37,7 @@ class TrainConfig:
     batch_size: int = 128          # negatives per pair = B - 1; 128 fits a laptop step in ~0.1 s
     lr: float = 2e-3               # tiny towers trained from scratch tolerate a high peak rate
     weight_decay: float = 0.1      # applied to weight matrices only (not gains, biases, scale)
-    warmup_steps: int = 40         # a short linear warmup keeps the first Adam steps stable
+    warmup_steps: int = 10         # a short linear warmup keeps the first Adam steps stable
     beta1: float = 0.9
     beta2: float = 0.98            # the paper's value: steadier for large-batch contrastive training
     eps: float = 1e-6              # the paper's value

@@ -51,3 +51,63 @@ def training_curves(history):
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def similarity_matrix(image_features, text_features, captions, title: str = "cosine similarity",
+                      images=None):
+    """The B×B image–caption cosine-similarity matrix; matching pairs lie on the diagonal.
+
+    Args:
+        image_features / text_features: (B, D) unit-norm features of B matching pairs.
+        captions: B caption strings (y axis); images: optional uint8 (B, H, W, 3) thumbnails
+            drawn along the x axis.
+    """
+    similarity = (image_features @ text_features.T).T.numpy()     # rows: captions, cols: images
+    n = len(captions)
+    fig, ax = plt.subplots(figsize=(0.55 * n + 4, 0.45 * n + 1.8))
+    shown = ax.imshow(similarity, cmap="viridis", vmin=min(0.0, similarity.min()), vmax=similarity.max())
+    ax.set_yticks(range(n), [textwrap.shorten(c, 40) for c in captions], fontsize=8)
+    ax.set_xticks(range(n), [str(i) for i in range(n)], fontsize=8)
+    ax.set_xlabel("image")
+    if images is not None:   # thumbnails in a row under the matrix
+        for i, image in enumerate(images):
+            ax.imshow(image, extent=(i - 0.45, i + 0.45, n + 0.6, n - 0.3), interpolation="nearest")
+        ax.set_xlim(-0.5, n - 0.5)
+        ax.set_ylim(n + 0.7, -0.5)
+        ax.set_xlabel("")
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, f"{similarity[i, j]:.2f}", ha="center", va="center", fontsize=6,
+                    color="white" if similarity[i, j] < similarity.max() * 0.7 else "black")
+    fig.colorbar(shown, ax=ax, shrink=0.7)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(counts, classnames, title: str = "confusion matrix (rows: true class)"):
+    """Row-normalised confusion matrix as a heatmap; classes that never occur and are never
+    predicted are left out (a held-out split has only a few of the classes)."""
+    keep = np.flatnonzero((counts.sum(1) > 0) | (counts.sum(0) > 0))
+    rows = keep[counts[keep].sum(1) > 0]
+    rates = counts[np.ix_(rows, keep)] / counts[rows].sum(1, keepdims=True)
+    fig, ax = plt.subplots(figsize=(0.3 * len(keep) + 3.5, 0.3 * len(rows) + 2.2))
+    shown = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(keep)), [classnames[i] for i in keep], rotation=90, fontsize=7)
+    ax.set_yticks(range(len(rows)), [classnames[i] for i in rows], fontsize=7)
+    ax.set(xlabel="predicted class", ylabel="true class", title=title)
+    fig.colorbar(shown, ax=ax, shrink=0.6, label="share of the true class")
+    fig.tight_layout()
+    return fig
+
+
+def grouped_bars(table, title: str = "", ylabel: str = "accuracy", ylim=(0, 1.05)):
+    """A bar per (row, column) of a small DataFrame, rows as groups; values written on the bars."""
+    ax = table.plot.bar(rot=0, figsize=(1.6 * len(table) + 3, 3.6), width=0.75)
+    for container in ax.containers:
+        ax.bar_label(container, fmt="%.2f", fontsize=8, padding=2)
+    ax.set(title=title, ylabel=ylabel, ylim=ylim)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    ax.figure.tight_layout()
+    return ax.figure

@@ -99,7 +99,7 @@ PAIR_TEMPLATES = {  # keyed by relation; object 1 is left of / above object 2
 CLASS_TEMPLATE = "a photo of a {}"  # the zero-shot prompt used by default
 
 # --- geometry -------------------------------------------------------------------
-SIZE_FRACTION = {"small": 0.24, "large": 0.42}      # object diameter / image side
+SIZE_FRACTION = {"small": 0.3, "large": 0.48}       # object diameter / image side
 POSITION_CENTRE = {"left": (0.25, 0.5), "right": (0.75, 0.5), "top": (0.5, 0.25),
                    "bottom": (0.5, 0.75), "center": (0.5, 0.5)}  # (x, y) fractions
 JITTER = 0.06         # centre jitter, fraction of the side: positions stay nameable

@@ -113,3 +113,14 @@ def test_bad_specs():
         load_dataset("s3://bucket")
     with pytest.raises(FileNotFoundError):
         load_dataset("csv:/nonexistent.csv")
+
+
+def test_split_keeps_the_captions_of_an_image_together(tmp_path):
+    for name in "abcd":
+        Image.new("RGB", (8, 8)).save(tmp_path / f"{name}.png")
+        (tmp_path / f"{name}.txt").write_text("one\ntwo\n")
+    first, second = FolderDataset(tmp_path).split(0.5, seed=1)
+    assert len(first) == len(second) == 4
+    assert set(first.meta.filepath).isdisjoint(second.meta.filepath)
+    with pytest.raises(ValueError, match="0 < fraction < 1"):
+        FolderDataset(tmp_path).split(1.0)

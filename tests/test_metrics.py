@@ -111,3 +111,11 @@ def test_linear_probe_picks_c_on_validation_and_reports_accuracy():
     assert result["val_acc_by_C"][result["C"]] == max(result["val_acc_by_C"].values())
     with pytest.raises(ValueError, match="at least 2 classes"):
         linear_probe(features[:10], np.zeros(10), features[:2], np.zeros(2))
+
+
+def test_linear_probe_counts_never_trained_test_classes_as_errors():
+    features = np.array([[0.0, 1], [0, 2], [1, 0], [2, 0], [0, 3], [3, 0]] * 5)
+    labels = np.array([0, 0, 1, 1, 0, 1] * 5)
+    test_features, test_labels = np.array([[0, 1.5], [1.5, 0], [5, 5]]), np.array([0, 1, 2])
+    result = linear_probe(features, labels, test_features, test_labels)
+    assert result["acc1"] == pytest.approx(2 / 3) and result["test_classes_never_trained"] == 1

@@ -135,3 +135,13 @@ def test_bad_pretrained_arguments(pretrained, message):
 def test_unknown_model_name():
     with pytest.raises(ValueError, match="unknown model 'shapes-huge'"):
         create_model("shapes-huge")
+
+
+def test_token_table_shows_bpe_pieces_between_start_and_end():
+    from clipviz.model import token_table
+
+    _, _, tokenizer = create_model("shapes-cnn-tiny")
+    table = token_table(tokenizer, "a red circle")
+    assert table.token.tolist() == ["<start_of_text>", "a␣", "red␣", "circle␣", "<end_of_text>"]
+    korean = token_table(tokenizer, "빨간 원")
+    assert len(korean) > 4   # byte-level pieces: more tokens than words

@@ -1,0 +1,66 @@
+"""What a notebook's parameters cell turns into: data sets and models.
+
+The notebooks stay short and switch between the embedded defaults and your own data or
+a real OpenCLIP model by changing their parameters cell only; these helpers do the rest.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .data import load_dataset
+from .evaluate import evaluate
+from .model import create_model, from_checkpoint
+from .pretrained import RECIPES, pretrained, recipe
+from .world import CLASS_TEMPLATE, ShapesWorld
+
+SWEEP = {1000: "shapes-cnn-tiny-n1000", 4000: "shapes-cnn-tiny-n4000", 20000: "shapes-cnn-tiny"}
+
+
+def load_data(spec: str, n_train: int, seed: int = 0, n_eval: int = 1000):
+    """Training and evaluation data from a spec ("shapes", "csv:PATH", "folder:PATH").
+
+    Returns:
+        (world, train_set, test_set, heldout_set, classnames). For ShapesWorld: the world,
+        `n_train` training pairs, seen and held-out test sets, every colour–shape class.
+        For your files: world and heldout_set are None; train and test sets are a split
+        by image; classes are the values of the `label` column.
+    """
+    if spec == "shapes":
+        world = ShapesWorld(seed=seed)
+        return (world, world.dataset("train", n=n_train), world.dataset("test", n=n_eval),
+                world.dataset("heldout", n=n_eval), world.classnames("all"))
+    dataset = load_dataset(spec)
+    if "label" not in dataset.meta.columns:
+        raise ValueError(f"{spec} has no 'label' column: zero-shot evaluation needs each image's class")
+    train_set, test_set = dataset.split(0.5, seed=seed)
+    if len(train_set) > n_train:
+        train_set = train_set.subset(n=n_train, seed=seed)
+    return None, train_set, test_set, None, sorted(dataset.meta["label"].unique())
+
+
+def load_model(name: str, pretrained_weights: str | None = None, trained: bool = True, seed: int = 0):
+    """(model, preprocess, tokenizer) for a notebook's MODEL / PRETRAINED parameters.
+
+    trained=False gives the same architecture freshly initialised (the "before" picture).
+    Otherwise: an embedded model from its checkpoint file when `pretrained_weights` is
+    given, else from the cache; an open_clip model with `pretrained_weights` (tag or file).
+    """
+    architecture = recipe(name).model if name in RECIPES else name
+    if not trained:
+        return create_model(architecture, seed=seed)
+    if name in RECIPES:
+        return from_checkpoint(pretrained_weights) if pretrained_weights else pretrained(name)
+    return create_model(name, pretrained=pretrained_weights, seed=seed)
+
+
+def sweep_table(classnames, world, n_eval: int = 1000) -> pd.DataFrame:
+    """Zero-shot top-1 of the same recipe trained on more and more pairs (cached models)."""
+    rows = {}
+    for size, name in SWEEP.items():
+        model, _, tokenizer = pretrained(name)
+        rows[f"{size:,} pairs"] = {
+            split_name: evaluate(model, world.dataset(split, n=n_eval), classnames, [CLASS_TEMPLATE],
+                                 tokenizer, ks=())["acc1"]
+            for split_name, split in (("seen", "test"), ("held-out", "heldout"))}
+    return pd.DataFrame(rows).T

@@ -1,0 +1,50 @@
+"""The notebooks' parameters cells really switch data source and model."""
+
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from clipviz.data import CsvDataset
+from clipviz.model import create_model, save_weights
+from clipviz.notebook import load_data, load_model
+from test_data import SAMPLE
+
+NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
+
+
+def test_load_data_from_csv_splits_by_image_and_reads_classes():
+    world, train_set, test_set, heldout_set, classnames = load_data(f"csv:{SAMPLE}", n_train=100)
+    assert world is None and heldout_set is None
+    assert set(train_set.meta.filepath).isdisjoint(test_set.meta.filepath)
+    assert len(train_set) + len(test_set) == 24
+    assert classnames == sorted(CsvDataset(SAMPLE).meta["label"].unique())
+
+
+def test_load_model_from_a_checkpoint_of_an_embedded_architecture(tmp_path):
+    model, _, _ = create_model("shapes-cnn-tiny", seed=7)
+    path = save_weights(model, tmp_path / "mine.pt")
+    loaded, preprocess, tokenizer = load_model("shapes-cnn-tiny", str(path))
+    assert (loaded.logit_scale == model.logit_scale).all() and tokenizer(["hi"]).shape == (1, 48)
+    fresh, _, _ = load_model("shapes-cnn-tiny", str(path), trained=False, seed=7)
+    assert (fresh.text_projection == model.text_projection).all()   # same seed, same init
+
+
+def run_with_parameters(notebook: Path, overrides: str, cwd: Path) -> nbformat.NotebookNode:
+    """Execute a notebook after appending `overrides` to its parameters cell (papermill's way)."""
+    nb = jupytext.read(notebook)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    cell.source += "\n" + overrides
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
+
+
+def test_notebook_01_runs_on_csv_data_and_a_checkpoint(tmp_path):
+    model, _, _ = create_model("shapes-cnn-tiny", seed=0)
+    checkpoint = save_weights(model, tmp_path / "weights.pt")
+    nb = run_with_parameters(NOTEBOOKS / "01_train_clip_on_a_subset.py",
+                             f"DATA = 'csv:{SAMPLE}'\nPRETRAINED = '{checkpoint}'\nLIVE_STEPS = 2\n", tmp_path)
+    text = "\n".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "training pairs" in text and "held-out compositions: none (your data)" in text
