@@ -1,12 +1,13 @@
+import importlib
 import multiprocessing as mp
 
 import pytest
 import torch
 
-import clipviz.pretrained as pretrained_module
 from clipviz.pretrained import RECIPES, Recipe, build, cache_path, pretrained, training_history
 from clipviz.train import TrainConfig
 
+pretrained_module = importlib.import_module("clipviz.pretrained")   # the module, not the function
 TINY = Recipe("shapes-cnn-tiny", n_train=128,
               config=TrainConfig(steps=3, batch_size=16, warmup_steps=1, precision="fp32", progress=False))
 
@@ -39,7 +40,7 @@ def test_recipe_change_changes_the_cache_file(tiny_recipe, monkeypatch):
 def _build_in_child(cache_dir, queue):
     import os
     os.environ["CLIPVIZ_CACHE"] = cache_dir
-    from clipviz import pretrained as module
+    module = importlib.import_module("clipviz.pretrained")
     module.RECIPES["tiny-test"] = TINY
     trained = []
     original = module.train
@@ -54,7 +55,7 @@ def test_two_processes_at_once_train_once_and_share_a_valid_file(cache):
     workers = [context.Process(target=_build_in_child, args=(str(cache), queue)) for _ in range(2)]
     for worker in workers:
         worker.start()
-    results = [queue.get(timeout=300) for _ in workers]
+    results = [queue.get(timeout=120) for _ in workers]
     for worker in workers:
         worker.join()
     assert results[0][0] == results[1][0]
