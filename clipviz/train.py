@@ -193,7 +193,7 @@ def train(model, dataset, config: TrainConfig = TrainConfig(), tokenizer=None, c
         lr = scheduler.get_last_lr()[0]
         if not torch.isfinite(loss):
             raise TrainingDiverged(
-                f"the loss became {loss.item()} at step {step} (learning rate {lr:.3g}, "
+                f"the loss became {loss.item()} at step {step + 1} (learning rate {lr:.3g}, "
                 f"temperature {1 / model.logit_scale.exp().item():.4f}); lower lr or use fp32. "
                 + (f"The last good checkpoint is in {out_dir}." if out_dir else ""))
         optimizer.zero_grad(set_to_none=True)

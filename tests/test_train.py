@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from clipviz.embed import pair_features
+from clipviz.loss import clip_loss
 from clipviz.model import create_model
 from clipviz.train import (MAX_LOGIT_SCALE, TrainConfig, TrainingDiverged, batch_indices,
                            latest_checkpoint, make_optimizer, train, warmup_cosine)
@@ -54,10 +56,12 @@ def test_killed_and_resumed_run_ends_with_the_same_weights(dataset, tmp_path):
     assert (tmp_path / "b" / "history.csv").exists()
 
 
-def test_training_lowers_the_loss_from_about_log_b(dataset):
-    model, _, _ = create_model("shapes-cnn-tiny", seed=0)
+def test_loss_starts_near_log_b_and_training_lowers_it(dataset):
+    model, _, tokenizer = create_model("shapes-cnn-tiny", seed=0)
+    batch = dataset.subset(n=128, seed=1)
+    initial = clip_loss(*pair_features(model, tokenizer, batch), model.logit_scale.detach()).item()
+    assert initial == pytest.approx(math.log(128), rel=0.05)      # unrelated towers: ≈ ln B
     history = train(model, dataset, TrainConfig(**dict(SMALL, steps=40, warmup_steps=5, lr=5e-4)))
-    assert history.loss.iloc[0] == pytest.approx(math.log(16), rel=0.05)   # at initialisation
     assert history.loss.tail(5).mean() < 0.85 * history.loss.iloc[0]
 
 
@@ -99,7 +103,7 @@ def test_nan_loss_stops_with_step_lr_and_temperature(dataset, tmp_path):
 
     model, _, _ = create_model("shapes-cnn-tiny", seed=0)
     config = TrainConfig(**dict(SMALL, checkpoint_every=2), out_dir=str(tmp_path))
-    with pytest.raises(TrainingDiverged, match=r"at step 4 \(learning rate .*, temperature .*\)"):
+    with pytest.raises(TrainingDiverged, match=r"at step 5 \(learning rate .*, temperature .*\)"):
         train(model, dataset, config, callbacks=[poison])
     assert latest_checkpoint(tmp_path).name == "step_000004.pt"   # the last good one is kept
 
