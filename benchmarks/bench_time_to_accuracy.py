@@ -42,7 +42,7 @@ def time_to_target(seed: int, precision: str) -> dict:
         model.eval()
         acc = evaluate(model, seen, classes, [CLASS_TEMPLATE], tokenizer, ks=())["acc1"]
         if acc >= TARGET:
-            found.update(step=row["step"], train_seconds=row["seconds"] - eval_seconds, seen_acc1=acc,
+            found.update(steps=row["step"], train_seconds=row["seconds"] - eval_seconds, seen_acc1=acc,
                          heldout_acc1=evaluate(model, heldout, classes, [CLASS_TEMPLATE], tokenizer, ks=())["acc1"])
             raise ReachedTarget
         model.train()
@@ -58,20 +58,30 @@ def time_to_target(seed: int, precision: str) -> dict:
         return {"seed": seed, "precision": precision, "reached": True, **found}
 
 
-torch.set_num_threads(2)
-seeds = range(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
-runs = []
-for precision in ("fp32", "bf16"):
-    for seed in seeds:
-        run = time_to_target(seed, precision)
-        runs.append(run)
-        print(run, flush=True)
-summary = {}
-for precision in ("fp32", "bf16"):
-    mine = [r for r in runs if r["precision"] == precision]
-    summary[precision] = {"reached": sum(r["reached"] for r in mine), "runs": len(mine),
-                          "median_train_seconds": statistics.median(r["train_seconds"] for r in mine),
-                          "median_steps": statistics.median(r["steps"] for r in mine)}
-    print(f"{precision}: {summary[precision]}")
-write("time_to_accuracy", {"model": DEFAULT_MODEL, "target_seen_acc1": TARGET, "eval_every": EVAL_EVERY,
-                           "runs": runs, "summary": summary})
+def summarize(runs: list[dict]) -> dict:
+    """Per precision: how many runs reached the target, median training seconds and steps
+    (a run that never reached it counts with its full length)."""
+    summary = {}
+    for precision in sorted({r["precision"] for r in runs}):
+        mine = [r for r in runs if r["precision"] == precision]
+        summary[precision] = {"reached": sum(r["reached"] for r in mine), "runs": len(mine),
+                              "median_train_seconds": statistics.median(r["train_seconds"] for r in mine),
+                              "median_steps": statistics.median(r["steps"] for r in mine)}
+        print(f"{precision}: {summary[precision]}")
+    return summary
+
+
+def main() -> None:
+    torch.set_num_threads(2)
+    seeds = range(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    runs = []
+    for precision in ("fp32", "bf16"):
+        for seed in seeds:
+            runs.append(time_to_target(seed, precision))
+            print(runs[-1], flush=True)
+    write("time_to_accuracy", {"model": DEFAULT_MODEL, "target_seen_acc1": TARGET, "eval_every": EVAL_EVERY,
+                               "runs": runs, "summary": summarize(runs)})
+
+
+if __name__ == "__main__":
+    main()

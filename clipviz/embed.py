@@ -26,7 +26,7 @@ def encode_images(model, dataset, batch_size: int = 256, progress: bool | None =
                                                        return_inverse=True)
     size, device = image_size(model), _device(model)
     starts = range(0, len(first_pair), batch_size)
-    show = len(starts) > 4 if progress is None else progress
+    show = len(starts) > 8 if progress is None else progress
     chunks = []
     for start in tqdm(starts, desc="encoding images", disable=not show, leave=False):
         images = dataset.image_batch(first_pair[start:start + batch_size], size)
