@@ -51,25 +51,18 @@ def cmd_pretrained(args) -> None:
 
 def cmd_eval(args) -> None:
     from .evaluate import evaluate
-    from .model import load_checkpoint, tokenizer_for
+    from .model import from_checkpoint
     from .pretrained import pretrained, recipe
-    from .world import CLASS_TEMPLATE
+    from .world import CLASS_TEMPLATE, ShapesWorld
     from .zeroshot import load_templates
 
     if bool(args.checkpoint) == bool(args.pretrained):
         raise ValueError("give exactly one of --checkpoint PATH or --pretrained NAME")
-    if args.checkpoint:
-        model = load_checkpoint(args.checkpoint)
-        world_seed = 0
-    else:
-        model = pretrained(args.pretrained)[0]
-        world_seed = recipe(args.pretrained).world.get("seed", 0)
-    tokenizer = tokenizer_for(model)
+    model, _, tokenizer = from_checkpoint(args.checkpoint) if args.checkpoint else pretrained(args.pretrained)
     templates = load_templates(args.templates) if args.templates else [CLASS_TEMPLATE]
     kind, _, split = args.data.partition(":")
-    if kind == "shapes":
-        from .world import ShapesWorld
-        world = ShapesWorld(seed=world_seed)
+    if kind == "shapes":   # the world the embedded model was trained in, or the default one
+        world = recipe(args.pretrained).make_world() if args.pretrained else ShapesWorld()
         classes = _read_classes(args.classes) if args.classes else world.classnames("all")
         splits = [split] if split else ["test", "heldout"]
         report = {s: evaluate(model, world.dataset(s, n=args.n), classes, templates, tokenizer) for s in splits}

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from PIL import Image
 
 from .data import PairDataset
 
@@ -362,8 +363,6 @@ class ShapesWorld:
             The CSV's path; `clipviz.data.CsvDataset(path, label_key="label",
             group_key="group")` reads it back.
         """
-        from PIL import Image
-
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         images, meta = self.generate(split, n)

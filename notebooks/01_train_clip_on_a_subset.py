@@ -42,9 +42,9 @@ BATCH_SIZE = 128
 SEED = 0
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import display
 
 import clipviz
 from clipviz import viz

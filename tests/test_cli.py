@@ -2,7 +2,6 @@ import subprocess
 import sys
 
 import pandas as pd
-import torch
 
 from clipviz.cli import main
 from clipviz.model import load_checkpoint

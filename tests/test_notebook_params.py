@@ -4,7 +4,6 @@ from pathlib import Path
 
 import jupytext
 import nbformat
-import pytest
 from nbclient import NotebookClient
 
 from clipviz.data import CsvDataset

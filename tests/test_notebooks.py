@@ -43,6 +43,6 @@ def test_the_pairing_check_catches_drift_and_outputs(tmp_path):
     notebook = jupytext.read(py)
     notebook.cells[1].outputs = [nbformat.v4.new_output("stream", text="2\n")]
     nbformat.write(notebook, py.with_suffix(".ipynb"))
-    assert pairing_problems(py) == [f"nb.ipynb carries outputs (strip them)"]
+    assert pairing_problems(py) == ["nb.ipynb carries outputs (strip them)"]
     py.with_suffix(".ipynb").unlink()
     assert "no paired" in pairing_problems(py)[0]
