@@ -34,6 +34,14 @@ def class_targets(dataset, classnames, label_column: str = "label") -> tuple[np.
     return found, "the class name each caption contains"
 
 
+def _zero_shot(model, dataset, classnames, templates, tokenizer, label_column):
+    """Image features (P, D), zero-shot logits (P, C), targets (P,) and the label rule."""
+    target, rule = class_targets(dataset, classnames, label_column)
+    image_features = encode_images(model, dataset)
+    classifier = zero_shot_classifier(model, tokenizer, classnames, templates)     # (C, D)
+    return image_features, zero_shot_logits(image_features, classifier), target, rule
+
+
 @torch.inference_mode()
 def evaluate(model, dataset, classnames, templates, tokenizer=None, ks=(1, 5, 10),
              label_column: str = "label") -> dict:
@@ -47,11 +55,9 @@ def evaluate(model, dataset, classnames, templates, tokenizer=None, ks=(1, 5, 10
         two logit scales (accuracy does not depend on the scale; probabilities do).
     """
     tokenizer = tokenizer or tokenizer_for(model)
-    target, rule = class_targets(dataset, classnames, label_column)
-    image_features = encode_images(model, dataset)                                # (P, D)
-    classifier = zero_shot_classifier(model, tokenizer, classnames, templates)     # (C, D)
-    report = {"n": len(dataset), "label_rule": rule,
-              **classification_metrics(zero_shot_logits(image_features, classifier), target),
+    image_features, logits, target, rule = _zero_shot(model, dataset, classnames, templates, tokenizer,
+                                                      label_column)
+    report = {"n": len(dataset), "label_rule": rule, **classification_metrics(logits, target),
               "scale_openai": OPENAI_SCALE, "scale_learned": learned_scale(model)}
     _, first_pair, text_image_index = np.unique(dataset.image_ids, return_index=True, return_inverse=True)
     text_features = encode_texts(model, tokenizer, dataset.captions)
@@ -65,8 +71,6 @@ def evaluate(model, dataset, classnames, templates, tokenizer=None, ks=(1, 5, 10
 def zero_shot_confusion(model, dataset, classnames, templates, tokenizer=None,
                         label_column: str = "label") -> np.ndarray:
     """(C, C) counts of true class (rows) vs zero-shot prediction (columns)."""
-    tokenizer = tokenizer or tokenizer_for(model)
-    target, _ = class_targets(dataset, classnames, label_column)
-    classifier = zero_shot_classifier(model, tokenizer, classnames, templates)
-    logits = zero_shot_logits(encode_images(model, dataset), classifier)
+    _, logits, target, _ = _zero_shot(model, dataset, classnames, templates, tokenizer or tokenizer_for(model),
+                                      label_column)
     return confusion(logits, target, len(classnames))

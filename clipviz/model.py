@@ -9,6 +9,7 @@ goes through the very same functions.
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import warnings
 from pathlib import Path
@@ -223,9 +224,16 @@ def from_checkpoint(path, name: str | None = None, device: str | torch.device = 
     return model, preprocess, tokenizer_for(model)
 
 
-def save_weights(model, path) -> Path:
-    """Write the model's weights so that both clipviz and open_clip can load them."""
+def save_weights(model, path, **extra) -> Path:
+    """Write the model's weights (plus `extra` tensors and plain values) so that both
+    clipviz and open_clip can load them.
+
+    Written to a temporary file and renamed, so a kill mid-write leaves any old file intact.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": model.state_dict(), "model_name": getattr(model, "clipviz_name", None)}, path)
+    state = {"state_dict": model.state_dict(), "model_name": getattr(model, "clipviz_name", None), **extra}
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
     return path

@@ -14,10 +14,9 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import torch
 from filelock import FileLock
 
-from .model import create_model, from_checkpoint, read_checkpoint
+from .model import create_model, from_checkpoint, read_checkpoint, save_weights
 from .train import TrainConfig, train
 from .world import ShapesWorld
 
@@ -88,10 +87,7 @@ def build(name: str, progress: bool = True) -> Path:
         dataset = spec.make_world().dataset("train", n=spec.n_train)
         config = TrainConfig(**{**asdict(spec.config), "progress": progress})
         history = train(model, dataset, config)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        torch.save({"state_dict": model.state_dict(), "model_name": spec.model, "recipe": name,
-                    "history": history.to_dict(orient="list")}, tmp)
-        os.replace(tmp, path)
+        save_weights(model, path, recipe=name, history=history.to_dict(orient="list"))
     return path
 
 

@@ -11,7 +11,6 @@ RNG states, history), so a run killed and resumed ends with the same weights.
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -23,7 +22,8 @@ import torch
 from tqdm.auto import tqdm
 
 from .loss import clip_loss, in_batch_accuracy
-from .model import encode_text, image_size, normalize_images, read_checkpoint, tokenize, tokenizer_for
+from .model import (encode_text, image_size, normalize_images, read_checkpoint, save_weights, tokenize,
+                    tokenizer_for)
 from .seed import rng_state, seed_everything, set_rng_state
 
 MAX_LOGIT_SCALE = math.log(100)  # the paper clips the inverse temperature at 100
@@ -111,19 +111,11 @@ def make_optimizer(model, config: TrainConfig) -> torch.optim.AdamW:
 
 def save_checkpoint(path: Path, model, optimizer, scheduler, step: int, history: list[dict],
                     config: TrainConfig) -> Path:
-    """Everything needed to resume, as tensors and plain values (weights_only-loadable).
-
-    Written to a temporary file and renamed, so a kill mid-write leaves the old file intact.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {"state_dict": model.state_dict(), "model_name": getattr(model, "clipviz_name", None),
-             "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-             "step": step, "rng": rng_state(), "config": asdict(config),
-             "history": pd.DataFrame(history).to_dict(orient="list")}
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-    return path
+    """Everything needed to resume, as tensors and plain values (weights_only-loadable),
+    written atomically by `save_weights`."""
+    return save_weights(model, path, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
+                        step=step, rng=rng_state(), config=asdict(config),
+                        history=pd.DataFrame(history).to_dict(orient="list"))
 
 
 def latest_checkpoint(out_dir) -> Path | None:

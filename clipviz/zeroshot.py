@@ -72,7 +72,8 @@ def zero_shot_classifier(model, tokenizer, classnames, templates) -> torch.Tenso
         features = encode_texts(model, tokenizer, prompts)                      # (Σ_c V_c·T, D)
         sizes = [len(names) * len(templates) for names in variants]
         means = torch.stack([chunk.mean(0) for chunk in features.split(sizes)])  # (C, D)
-        _CLASSIFIER_CACHE.clear() if len(_CLASSIFIER_CACHE) > 64 else None
+        if len(_CLASSIFIER_CACHE) > 64:   # a session's worth; never grows without bound
+            _CLASSIFIER_CACHE.clear()
         _CLASSIFIER_CACHE[key] = F.normalize(means, dim=-1)
     return _CLASSIFIER_CACHE[key]
 
@@ -81,7 +82,7 @@ _CLASSIFIER_CACHE: dict = {}
 
 
 def _weights_version(model) -> tuple[int, ...]:
-    """Changes whenever the text tower's weights change in place (training, loading)."""
+    """Changes whenever the model's weights change in place (training, loading)."""
     return tuple(p._version for p in model.parameters())
 
 
