@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .model import encode_text, image_size, normalize_images, tokenize
+from .model import encode_text, image_size, normalize_images, save_atomic, tokenize
+from .pretrained import cache_dir as model_cache_dir
 
 
 def _device(model) -> torch.device:
@@ -51,3 +55,39 @@ def encode_texts(model, tokenizer, texts: list[str], batch_size: int = 1024) -> 
 def pair_features(model, tokenizer, dataset) -> tuple[torch.Tensor, torch.Tensor]:
     """Unit-norm (image_features, text_features), one row per pair of a (small) dataset."""
     return encode_images(model, dataset), encode_texts(model, tokenizer, dataset.captions)
+
+
+def model_fingerprint(model) -> str:
+    """A hash of every weight: changes when the model is trained, reloaded or swapped."""
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def dataset_fingerprint(dataset, size: int) -> str:
+    """A hash of a dataset's captions, image ids and image pixels at `size`."""
+    digest = hashlib.sha256("\n".join(dataset.captions).encode())
+    digest.update(np.ascontiguousarray(dataset.image_ids).tobytes())
+    for start in range(0, len(dataset), 1024):
+        digest.update(dataset.image_batch(range(start, min(start + 1024, len(dataset))), size).numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def cached_pair_features(model, tokenizer, dataset, cache_dir=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """`pair_features`, stored on disk so that re-running a notebook is instant.
+
+    The file name holds fingerprints of the weights and of the data, so a retrained or
+    different model, or other data, never reuses stale encodings.
+    Files go to `cache_dir` (default: `$CLIPVIZ_CACHE/encodings`).
+    """
+    if cache_dir is None:
+        cache_dir = model_cache_dir() / "encodings"
+    path = Path(cache_dir) / f"{model_fingerprint(model)}-{dataset_fingerprint(dataset, image_size(model))}.pt"
+    if path.exists():
+        stored = torch.load(path, weights_only=True)
+        return stored["image"], stored["text"]
+    image_features, text_features = pair_features(model, tokenizer, dataset)
+    save_atomic({"image": image_features, "text": text_features}, path)
+    return image_features, text_features

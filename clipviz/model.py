@@ -230,10 +230,15 @@ def save_weights(model, path, **extra) -> Path:
 
     Written to a temporary file and renamed, so a kill mid-write leaves any old file intact.
     """
+    state = {"state_dict": model.state_dict(), "model_name": getattr(model, "clipviz_name", None), **extra}
+    return save_atomic(state, path)
+
+
+def save_atomic(obj, path) -> Path:
+    """`torch.save` to a temporary file, then rename: readers never see a half-written file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {"state_dict": model.state_dict(), "model_name": getattr(model, "clipviz_name", None), **extra}
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    torch.save(state, tmp)
+    torch.save(obj, tmp)
     os.replace(tmp, path)
     return path

@@ -6,9 +6,12 @@ a real OpenCLIP model by changing their parameters cell only; these helpers do t
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import torch
 
 from .data import load_dataset
+from .embed import cached_pair_features
 from .evaluate import evaluate
 from .model import create_model, from_checkpoint
 from .pretrained import RECIPES, pretrained, recipe
@@ -17,18 +20,20 @@ from .world import CLASS_TEMPLATE, ShapesWorld
 SWEEP = {1000: "shapes-cnn-tiny-n1000", 4000: "shapes-cnn-tiny-n4000", 20000: "shapes-cnn-tiny"}
 
 
-def load_data(spec: str, n_train: int, seed: int = 0, n_eval: int = 1000):
+def load_data(spec: str, n_train: int | None, seed: int = 0, n_eval: int = 1000):
     """Training and evaluation data from a spec ("shapes", "csv:PATH", "folder:PATH").
 
     Returns:
         (world, train_set, test_set, heldout_set, classnames). For ShapesWorld: the world,
-        `n_train` training pairs, seen and held-out test sets, every colour–shape class.
+        `n_train` training pairs (None when n_train is 0/None: a notebook that only
+        evaluates), seen and held-out test sets, every colour–shape class.
         For your files: world and heldout_set are None; train and test sets are a split
         by image; classes are the values of the `label` column.
     """
     if spec == "shapes":
         world = ShapesWorld(seed=seed)
-        return (world, world.dataset("train", n=n_train), world.dataset("test", n=n_eval),
+        train_set = world.dataset("train", n=n_train) if n_train else None
+        return (world, train_set, world.dataset("test", n=n_eval),
                 world.dataset("heldout", n=n_eval), world.classnames("all"))
     dataset = load_dataset(spec)
     if "label" not in dataset.meta.columns:
@@ -64,3 +69,22 @@ def sweep_table(classnames, world, n_eval: int = 1000) -> pd.DataFrame:
                                  tokenizer, ks=())["acc1"]
             for split_name, split in (("seen", "test"), ("held-out", "heldout"))}
     return pd.DataFrame(rows).T
+
+
+def map_data(model, tokenizer, datasets) -> tuple:
+    """Cached encodings of several pair datasets, stacked: (image_features, text_features, meta).
+
+    `meta` gains a `composition` column ("seen" / "held-out") when the data say which
+    compositions were held out.
+    """
+    encoded = [cached_pair_features(model, tokenizer, d) for d in datasets if d is not None]
+    meta = pd.concat([d.meta for d in datasets if d is not None], ignore_index=True)
+    if "heldout" in meta.columns:
+        meta["composition"] = np.where(meta["heldout"].astype(bool), "held-out", "seen")
+    return torch.cat([i for i, _ in encoded]), torch.cat([t for _, t in encoded]), meta
+
+
+def map_images(datasets, size: int = 64) -> np.ndarray:
+    """The images of several pair datasets, one per pair, stacked: uint8 (N, size, size, 3)."""
+    return np.concatenate([d.image_batch(range(len(d)), size).permute(0, 2, 3, 1).numpy()
+                           for d in datasets if d is not None])

@@ -79,3 +79,25 @@ def test_labels_from_captions_when_there_is_no_label_column():
     mentioned = dataset.subset(template=[0, 1, 2, 5, 6, 7, 8, 9])   # captions that name the shape
     target, rule = class_targets(mentioned, names)
     assert rule.startswith("the class name") and (np.array(names)[target] == mentioned.meta["shape"]).all()
+
+
+def test_encodings_cache_is_reused_and_invalidated_when_the_model_changes(tmp_path, monkeypatch):
+    import clipviz.embed as embed
+
+    model, _, tokenizer = create_model("shapes-cnn-tiny", seed=0)
+    data = ShapesWorld(seed=0).dataset("test", n=12)
+    first = embed.cached_pair_features(model, tokenizer, data, tmp_path)
+    assert len(list(tmp_path.glob("*.pt"))) == 1
+    calls = []
+    monkeypatch.setattr(embed, "pair_features", lambda *a: calls.append(1) or first)
+    again = embed.cached_pair_features(model, tokenizer, data, tmp_path)
+    assert calls == [] and all(torch.equal(a, b) for a, b in zip(first, again))
+    monkeypatch.undo()
+    with torch.no_grad():
+        model.text_projection[:, :64].mul_(-1)
+    changed = embed.cached_pair_features(model, tokenizer, data, tmp_path)
+    assert len(list(tmp_path.glob("*.pt"))) == 2            # new weights → a new entry
+    assert torch.equal(changed[0], first[0]) and not torch.allclose(changed[1], first[1])
+    other_data = ShapesWorld(seed=1).dataset("test", n=12)
+    embed.cached_pair_features(model, tokenizer, other_data, tmp_path)
+    assert len(list(tmp_path.glob("*.pt"))) == 3            # other data → a new entry
