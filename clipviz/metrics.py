@@ -177,3 +177,16 @@ def prior_correction(logits, unlabeled_logits) -> torch.Tensor:
 def nll(logits, target) -> float:
     return float(torch.nn.functional.cross_entropy(torch.as_tensor(_as_numpy(logits), dtype=torch.float64),
                                                    torch.as_tensor(_as_numpy(target), dtype=torch.long)))
+
+
+def imbalanced_rows(target, max_ratio: float = 10.0, seed: int = 0) -> np.ndarray:
+    """Rows of a (roughly balanced) labelled set to keep so that class frequencies fall
+    geometrically from the first class to the last, by `max_ratio` overall: a long-tailed
+    test set built from a balanced one. Sorted row indices."""
+    target = _as_numpy(target).astype(int)
+    classes = np.unique(target)
+    keep_share = max_ratio ** (-np.arange(len(classes)) / max(1, len(classes) - 1))   # 1 → 1/max_ratio
+    rng = np.random.default_rng(seed)
+    rows = [rng.permutation(np.flatnonzero(target == c))[:max(1, round(share * (target == c).sum()))]
+            for c, share in zip(classes, keep_share)]
+    return np.sort(np.concatenate(rows))

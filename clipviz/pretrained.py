@@ -58,7 +58,8 @@ RECIPES = {
     "shapes-cnn-tiny-n4000": Recipe("shapes-cnn-tiny", n_train=4000, about="default recipe, 4,000 pairs"),
 }
 # what the notebooks load: `make test` builds these before running them
-NOTEBOOK_MODELS = ("shapes-cnn-tiny", "shapes-cnn-tiny-n1000", "shapes-cnn-tiny-n4000")
+NOTEBOOK_MODELS = ("shapes-cnn-tiny", "shapes-cnn-tiny-n1000", "shapes-cnn-tiny-n4000", "shapes-cnn-tiny-mixed",
+                   "shapes-cnn-tiny-biased")
 
 
 def cache_dir() -> Path:

@@ -105,6 +105,7 @@ def confusion_matrix(counts, classnames, title: str = "confusion matrix (rows: t
 def grouped_bars(table, title: str = "", ylabel: str = "accuracy", ylim=(0, 1.05)):
     """A bar per (row, column) of a small DataFrame, rows as groups; values written on the bars."""
     ax = table.plot.bar(rot=0, figsize=(1.6 * len(table) + 3, 3.6), width=0.75)
+    ax.set_xticks(range(len(table)), ["\n".join(textwrap.wrap(str(label), 18)) for label in table.index])
     for container in ax.containers:
         ax.bar_label(container, fmt="%.2f", fontsize=8, padding=2)
     ax.set(title=title, ylabel=ylabel, ylim=ylim)
@@ -191,5 +192,60 @@ def text_results(images, captions, title: str = "image → text retrieval"):
         text_ax.text(0, 0.5, "\n".join(f"{rank}. {caption}" for rank, caption in enumerate(found, 1)),
                      va="center", fontsize=8, family="monospace")
     fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def prompt_report(recall, images, top3, n_worst: int = 12):
+    """The classes with the lowest zero-shot recall (bars) and example images with their
+    top-3 labels and probabilities.
+
+    Args:
+        recall: Series class → recall; images: uint8 (K, H, W, 3); top3: K lists of
+            (label, probability).
+    """
+    worst = recall.sort_values().head(n_worst)
+    fig = plt.figure(figsize=(13, 3.6))
+    grid = fig.add_gridspec(1, 2 + len(images), width_ratios=[2.2, 0.5] + [1] * len(images))
+    ax = fig.add_subplot(grid[0])
+    ax.barh(range(len(worst)), worst.to_numpy(), color="tab:blue")
+    ax.set_yticks(range(len(worst)), worst.index, fontsize=7)
+    ax.invert_yaxis()
+    ax.set(xlim=(0, 1), xlabel="recall", title=f"lowest per-class recall ({len(worst)} of {len(recall)})")
+    for k, (image, labels) in enumerate(zip(images, top3)):
+        image_ax = fig.add_subplot(grid[2 + k])
+        image_ax.imshow(image, interpolation="nearest")
+        image_ax.axis("off")
+        image_ax.set_title("\n".join(f"{p:.0%} {textwrap.shorten(label, 18)}" for label, p in labels),
+                           fontsize=7, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def template_spread(table, title: str = "zero-shot top-1 of each template on its own"):
+    """Box + strip plot of per-template accuracy: `table` has columns bank, split, accuracy."""
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(8.5, 3.8))
+    sns.boxplot(data=table, x="bank", y="accuracy", hue="split", ax=ax, fliersize=0, boxprops={"alpha": 0.35})
+    sns.stripplot(data=table, x="bank", y="accuracy", hue="split", dodge=True, ax=ax, size=3.5, legend=False)
+    ax.set(title=title, xlabel="template bank", ylabel="top-1", ylim=(0, 1.02))
+    ax.legend(title="compositions", fontsize=8, loc="lower left")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def reliability_diagram(tables: dict, title: str = "reliability diagram"):
+    """Accuracy against confidence per bin, one line per {name: reliability_table}; the
+    diagonal is perfect calibration."""
+    fig, ax = plt.subplots(figsize=(5, 4.6))
+    ax.plot([0, 1], [0, 1], ls="--", color="0.5", lw=1, label="perfectly calibrated")
+    for name, table in tables.items():
+        used = table[table["count"] > 0]
+        ax.plot(used.confidence, used.accuracy, marker="o", ms=3.5, label=name)
+    ax.set(title=title, xlabel="confidence (max probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1.02))
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

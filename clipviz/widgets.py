@@ -7,11 +7,16 @@ would see, without a browser.
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 from IPython.display import display
 
 from . import viz
+from .zeroshot import zero_shot_classifier, zero_shot_logits
 
 
 class EmbeddingExplorer:
@@ -48,3 +53,109 @@ class EmbeddingExplorer:
 
     def _ipython_display_(self) -> None:
         display(widgets.VBox([self.dropdown, self.output]))
+
+
+class PromptExplorer:
+    """Type templates, pick class-name variants and a logit scale; see zero-shot accuracy,
+    per-class recall and example images with their top-3 labels update live.
+
+    Args:
+        model, tokenizer: the CLIP model whose text tower embeds the prompts.
+        image_features: (N, D) unit-norm features of the test images; images: uint8
+            (N, H, W, 3) thumbnails of the same images; target: N class indices.
+        name_sets: {"en": [...], "ko": [...], …} class-name lists, all in the same class
+            order; the first list's names (a variant list's first name) label the classes.
+        scales: {"fixed 100": 100.0, "learned": …} logit scales offered.
+    Bad input (no template, a template without `{}`, an unknown class) sets `message`
+    and shows it in the widget; it never raises.
+    """
+
+    N_EXAMPLES = 4
+
+    def __init__(self, model, tokenizer, image_features, images, target, name_sets: dict, scales: dict,
+                 template: str = "a photo of a {}"):
+        self.model, self.tokenizer = model, tokenizer
+        self.image_features, self.images = image_features, images
+        self.target = np.asarray(target)
+        self.name_sets, self.scales = name_sets, scales
+        self.labels = [n if isinstance(n, str) else n[0] for n in next(iter(name_sets.values()))]
+        self.templates = widgets.Textarea(value=template, description="templates",
+                                          placeholder="one per line, {} marks the class name",
+                                          layout=widgets.Layout(width="60%", height="80px"))
+        self.names = widgets.Dropdown(options=list(name_sets), description="class names")
+        self.scale = widgets.Dropdown(options=list(scales), description="logit scale")
+        self.classes = widgets.Text(value="", description="classes", placeholder="all (or: red circle, blue star)")
+        self.summary = widgets.HTML()
+        self.output = widgets.Output()
+        self.message, self.result, self.figure = None, None, None
+        for control in (self.templates, self.names, self.scale, self.classes):
+            control.observe(lambda change: self.update(), names="value")
+        self.update()
+
+    # -- reading the controls --
+    def _templates(self) -> list[str]:
+        lines = [line.strip() for line in self.templates.value.splitlines() if line.strip()]
+        if not lines:
+            raise ValueError("Type at least one template, e.g. “a photo of a {}”.")
+        missing = [t for t in lines if "{}" not in t and "{c}" not in t]
+        if missing:
+            raise ValueError(f"No {{}} in {missing[0]!r}: put {{}} where the class name goes.")
+        return lines
+
+    def _class_indices(self) -> list[int]:
+        typed = [c.strip() for c in self.classes.value.split(",") if c.strip()]
+        if not typed:
+            return list(range(len(self.labels)))
+        unknown = [c for c in typed if c not in self.labels]
+        if unknown:
+            raise ValueError(f"Unknown class {unknown[0]!r}: choose from {', '.join(self.labels[:6])}, …")
+        return sorted({self.labels.index(c) for c in typed})
+
+    # -- computing and showing --
+    def update(self) -> None:
+        try:
+            self.result, self.message = self.compute(self._templates(), self._class_indices()), None
+        except ValueError as problem:
+            self.result, self.message = None, str(problem)
+        self.show()
+
+    def compute(self, templates: list[str], classes: list[int]) -> dict:
+        """Accuracy, per-class recall and top-3 labels of a few examples, on the images whose
+        class is among `classes`, classifying among those classes only."""
+        names = [self.name_sets[self.names.value][i] for i in classes]
+        classifier = zero_shot_classifier(self.model, self.tokenizer, names, templates)
+        rows = np.flatnonzero(np.isin(self.target, classes))
+        if len(rows) == 0:
+            raise ValueError("No test image belongs to these classes.")
+        target = np.searchsorted(classes, self.target[rows])                      # index within `classes`
+        probs = zero_shot_logits(self.image_features[rows], classifier, self.scales[self.scale.value]).softmax(1)
+        predicted = probs.argmax(1).numpy()
+        recall = pd.Series({self.labels[c]: float((predicted[target == k] == k).mean())
+                            for k, c in enumerate(classes) if (target == k).any()})
+        examples = rows[:self.N_EXAMPLES]
+        top3 = [[(self.labels[classes[int(i)]], float(p)) for p, i in zip(*probs[j].topk(min(3, len(classes))))]
+                for j in range(len(examples))]
+        return {"accuracy": float((predicted == target).mean()), "n_images": len(rows),
+                "n_classes": len(classes), "n_templates": len(templates), "per_class_recall": recall,
+                "examples": examples, "top3": top3}
+
+    def show(self) -> None:
+        if self.figure is not None:
+            plt.close(self.figure)
+            self.figure = None
+        self.output.clear_output(wait=True)
+        if self.message:
+            self.summary.value = f"<span style='color:#b00020'>⚠ {html.escape(self.message)}</span>"
+            return
+        r = self.result
+        self.summary.value = (f"<b>top-1 {r['accuracy']:.1%}</b> on {r['n_images']} images · "
+                              f"{r['n_classes']} classes · {r['n_templates']} template(s) · "
+                              f"mean per-class recall {r['per_class_recall'].mean():.1%}")
+        self.figure = viz.prompt_report(r["per_class_recall"], self.images[r["examples"]], r["top3"])
+        plt.close(self.figure)
+        with self.output:
+            display(self.figure)
+
+    def _ipython_display_(self) -> None:
+        display(widgets.VBox([self.templates, widgets.HBox([self.names, self.scale]), self.classes,
+                              self.summary, self.output]))

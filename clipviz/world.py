@@ -98,6 +98,15 @@ PAIR_TEMPLATES = {  # keyed by relation; object 1 is left of / above object 2
     },
 }
 CLASS_TEMPLATE = "a photo of a {}"  # the zero-shot prompt used by default
+NAME_STYLES = ("en", "synonym", "descriptive", "ko", "ko+en")
+SHAPE_SYNONYMS = {"circle": "round shape", "square": "four-sided box", "triangle": "three-sided shape",
+                  "diamond": "rhombus", "star": "five-pointed star", "cross": "plus sign"}
+
+
+def _class_name(colour: str, shape: str, style: str):
+    english, korean = f"{colour} {shape}", f"{KOREAN[colour]} {KOREAN[shape]}"
+    return {"en": english, "synonym": f"{colour} {SHAPE_SYNONYMS[shape]}",
+            "descriptive": f"{english}, a kind of shape", "ko": korean, "ko+en": [english, korean]}[style]
 
 # --- geometry -------------------------------------------------------------------
 SIZE_FRACTION = {"small": 0.3, "large": 0.48}       # object diameter / image side
@@ -226,11 +235,17 @@ class ShapesWorld:
     def seen_pairs(self) -> tuple[tuple[str, str], ...]:
         return tuple((c, s) for s in SHAPES for c in COLOURS if (c, s) not in self.heldout_pairs)
 
-    def classnames(self, which: str = "all") -> list[str]:
-        """Colour–shape class names ("red circle"): "all", "seen" or "heldout"."""
+    def classnames(self, which: str = "all", style: str = "en") -> list:
+        """Colour–shape class names: `which` of "all", "seen", "heldout"; `style` of
+        `NAME_STYLES`: "en" ("red circle"), "synonym" ("red round shape"), "descriptive"
+        ("red circle, a kind of shape"), "ko" ("빨간 원") or "ko+en" (both, as a list of
+        variants that zero-shot averages). Always in the same class order."""
+        if which not in ("all", "seen", "heldout") or style not in NAME_STYLES:
+            raise ValueError(f"which must be all/seen/heldout and style one of {NAME_STYLES}, "
+                             f"not {which!r}, {style!r}")
         pairs = {"all": [(c, s) for s in SHAPES for c in COLOURS],
                  "seen": self.seen_pairs, "heldout": self.heldout_pairs}[which]
-        return [f"{c} {s}" for c, s in pairs]
+        return [_class_name(c, s, style) for c, s in pairs]
 
     # -- rendering --
     @cached_property

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -28,8 +29,8 @@ def load_templates(name: str) -> list[str]:
     from open_clip.zero_shot_metadata import OPENAI_IMAGENET_TEMPLATES, SIMPLE_IMAGENET_TEMPLATES
 
     banks = {"openai80": OPENAI_IMAGENET_TEMPLATES, "openai7": SIMPLE_IMAGENET_TEMPLATES}
-    if name in banks:
-        return list(banks[name])
+    if name in banks:   # open_clip stores them as callables; as strings they print and compare
+        return [t if isinstance(t, str) else t("{}") for t in banks[name]]
     path = TEMPLATE_DIR / f"{name.replace('-', '_')}.txt"
     path = path if path.is_file() else Path(name)
     if not path.is_file():
@@ -46,7 +47,7 @@ def fill(template, classname: str) -> str:
     if "{}" not in template and "{c}" not in template:
         raise ValueError(f"template {template!r} has no placeholder: use '{{}}' or '{{c}}' "
                          f"where the class name goes")
-    return template.replace("{c}", "{}").format(classname)
+    return template.replace("{c}", "{}").replace("{}", classname)   # not str.format: other braces stay
 
 
 def zero_shot_classifier(model, tokenizer, classnames, templates) -> torch.Tensor:
@@ -57,14 +58,9 @@ def zero_shot_classifier(model, tokenizer, classnames, templates) -> torch.Tenso
             ko/en) that are averaged like templates.
         templates: strings with `{}`/`{c}`, or callables name → prompt.
     """
-    if len(classnames) == 0:
-        raise ValueError("the class list is empty")
     if len(templates) == 0:
         raise ValueError("the template list is empty")
-    variants = [(c,) if isinstance(c, str) else tuple(c) for c in classnames]
-    repeated = [names for names, count in Counter(variants).items() if count > 1]
-    if repeated:   # refused, not merged: merging would silently shift every later class index
-        raise ValueError(f"duplicate class names {repeated}: give each class once")
+    variants = _variants(classnames)
     key = (id(model), _weights_version(model), tuple(variants),
            tuple(t if isinstance(t, str) else id(t) for t in templates))
     if key not in _CLASSIFIER_CACHE:
@@ -81,6 +77,17 @@ def zero_shot_classifier(model, tokenizer, classnames, templates) -> torch.Tenso
 _CLASSIFIER_CACHE: dict = {}
 
 
+def _variants(classnames) -> list[tuple[str, ...]]:
+    """Each class as a tuple of name variants; empty lists and repeated classes refused."""
+    if len(classnames) == 0:
+        raise ValueError("the class list is empty")
+    variants = [(c,) if isinstance(c, str) else tuple(c) for c in classnames]
+    repeated = [names for names, count in Counter(variants).items() if count > 1]
+    if repeated:   # refused, not merged: merging would silently shift every later class index
+        raise ValueError(f"duplicate class names {repeated}: give each class once")
+    return variants
+
+
 def _weights_version(model) -> tuple[int, ...]:
     """Changes whenever the model's weights change in place (training, loading)."""
     return tuple(p._version for p in model.parameters())
@@ -95,3 +102,62 @@ def zero_shot_logits(image_features: torch.Tensor, classifier: torch.Tensor,
 def learned_scale(model) -> float:
     """exp(logit_scale): the inverse temperature the model learned (≤ 100)."""
     return model.logit_scale.exp().item()
+
+
+# --- template banks: one classifier per template, ensembles, selection ----------------
+def template_class_means(model, tokenizer, classnames, templates) -> torch.Tensor:
+    """Per template and class, the mean of the unit-norm prompt embeddings over the class's
+    name variants: (T, C, D). `ensemble(means, chosen)` turns them into a classifier."""
+    if len(templates) == 0:
+        raise ValueError("the template list is empty")
+    variants = _variants(classnames)
+    prompts = [fill(t, name) for t in templates for names in variants for name in names]
+    features = encode_texts(model, tokenizer, prompts)                      # (T·Σ_c V_c, D)
+    sizes = [len(names) for names in variants] * len(templates)
+    means = torch.stack([chunk.mean(0) for chunk in features.split(sizes)])  # (T·C, D)
+    return means.view(len(templates), len(variants), -1)
+
+
+def ensemble(means: torch.Tensor, chosen=None) -> torch.Tensor:
+    """The embedding-space ensemble of the `chosen` templates (default all): (C, D) unit
+    norm — the same classifier `zero_shot_classifier` builds from those templates."""
+    chosen = list(range(len(means))) if chosen is None else list(chosen)
+    return F.normalize(means[chosen].mean(0), dim=-1)
+
+
+def top1(image_features: torch.Tensor, classifier: torch.Tensor, target) -> float:
+    """Zero-shot top-1 accuracy of a (C, D) classifier on (N, D) image features."""
+    return (image_features @ classifier.T).argmax(1).eq(torch.tensor(np.asarray(target))).float().mean().item()
+
+
+def per_template_top1(image_features: torch.Tensor, means: torch.Tensor, target) -> list[float]:
+    """Top-1 of each template on its own: T accuracies."""
+    return [top1(image_features, ensemble(means, [t]), target) for t in range(len(means))]
+
+
+def probability_ensemble_logits(image_features: torch.Tensor, means: torch.Tensor,
+                                scale: float = OPENAI_SCALE) -> torch.Tensor:
+    """The other way to ensemble: average the class probabilities of each template's
+    classifier, returned as log-probabilities (N, C)."""
+    probs = torch.stack([zero_shot_logits(image_features, ensemble(means, [t]), scale).softmax(1)
+                         for t in range(len(means))])                       # (T, N, C)
+    return probs.mean(0).log()
+
+
+def greedy_templates(image_features: torch.Tensor, means: torch.Tensor, target,
+                     max_templates: int | None = None) -> list[tuple[int, float]]:
+    """Forward selection of templates on validation data: start empty, add the template
+    whose ensemble scores best, stop when no template improves the accuracy (or at
+    `max_templates`). Returns [(template index, accuracy after adding it), …] in order;
+    ties go to the earlier template."""
+    chosen, best, steps = [], -1.0, []
+    while len(chosen) < (max_templates or len(means)):
+        scores = [(top1(image_features, ensemble(means, chosen + [t]), target), -t)
+                  for t in range(len(means)) if t not in chosen]
+        score, negative_index = max(scores)
+        if score <= best:
+            break
+        chosen.append(-negative_index)
+        best = score
+        steps.append((-negative_index, score))
+    return steps

@@ -119,3 +119,14 @@ def test_linear_probe_counts_never_trained_test_classes_as_errors():
     test_features, test_labels = np.array([[0, 1.5], [1.5, 0], [5, 5]]), np.array([0, 1, 2])
     result = linear_probe(features, labels, test_features, test_labels)
     assert result["acc1"] == pytest.approx(2 / 3) and result["test_classes_never_trained"] == 1
+
+
+def test_imbalanced_rows_fall_geometrically():
+    from clipviz.metrics import imbalanced_rows
+
+    target = np.repeat(np.arange(5), 100)
+    kept = imbalanced_rows(target, max_ratio=10, seed=0)
+    counts = np.bincount(target[kept], minlength=5)
+    assert counts[0] == 100 and counts[-1] == 10
+    assert np.all(np.diff(counts) < 0)
+    assert np.array_equal(kept, np.unique(kept))

@@ -101,3 +101,75 @@ def test_encodings_cache_is_reused_and_invalidated_when_the_model_changes(tmp_pa
     other_data = ShapesWorld(seed=1).dataset("test", n=12)
     embed.cached_pair_features(model, tokenizer, other_data, tmp_path)
     assert len(list(tmp_path.glob("*.pt"))) == 3            # other data → a new entry
+
+
+def test_template_means_ensemble_equals_the_classifier(model_and_tokenizer):
+    model, tokenizer = model_and_tokenizer
+    from clipviz.zeroshot import ensemble, template_class_means
+
+    classes = ["red circle", ["blue square", "파란 사각형"], "green star"]
+    templates = ["a photo of a {}", "a {}", "there is a {}"]
+    means = template_class_means(model, tokenizer, classes, templates)
+    assert means.shape == (3, 3, 128)
+    assert torch.allclose(ensemble(means), zero_shot_classifier(model, tokenizer, classes, templates), atol=1e-6)
+    assert torch.allclose(ensemble(means, [1]), zero_shot_classifier(model, tokenizer, classes, ["a {}"]), atol=1e-6)
+
+
+def random_bank(n_templates=6, n_classes=4, n_images=50, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    means = F.normalize(torch.randn(n_templates, n_classes, 8, generator=generator), dim=-1)
+    images = F.normalize(torch.randn(n_images, 8, generator=generator), dim=-1)
+    target = torch.randint(0, n_classes, (n_images,), generator=generator).numpy()
+    return images, means, target
+
+
+def test_probability_ensemble_against_a_loop():
+    from clipviz.zeroshot import probability_ensemble_logits
+
+    images, means, _ = random_bank()
+    expected = np.zeros((50, 4))
+    for t in range(6):
+        classifier = F.normalize(means[t], dim=-1)
+        expected += torch.softmax(100 * images @ classifier.T, dim=1).numpy() / 6
+    assert np.allclose(probability_ensemble_logits(images, means).exp().numpy(), expected, atol=1e-5)
+
+
+def test_greedy_selection_against_a_naive_search():
+    from clipviz.zeroshot import greedy_templates, per_template_top1
+
+    for seed in range(3):
+        images, means, target = random_bank(seed=seed)
+
+        def accuracy(chosen):
+            classifier = F.normalize(sum(means[t] for t in chosen) / len(chosen), dim=-1)
+            return float(((images @ classifier.T).argmax(1).numpy() == target).mean())
+
+        chosen, expected = [], []
+        while len(chosen) < 6:
+            best = max((t for t in range(6) if t not in chosen), key=lambda t: (accuracy(chosen + [t]), -t))
+            if expected and accuracy(chosen + [best]) <= expected[-1][1] + 1e-9:
+                break
+            chosen.append(best)
+            expected.append((best, accuracy(chosen)))
+        found = greedy_templates(images, means, target)
+        assert [t for t, _ in found] == [t for t, _ in expected]
+        assert np.allclose([a for _, a in found], [a for _, a in expected])
+        assert found[0][1] == pytest.approx(max(per_template_top1(images, means, target)))
+
+
+def test_openai_banks_are_strings_with_a_placeholder():
+    for bank in ("openai80", "openai7"):
+        assert all(isinstance(t, str) and "{}" in t for t in load_templates(bank))
+    assert "a bad photo of a {}." in load_templates("openai80")
+
+
+def test_class_name_styles():
+    world = ShapesWorld(seed=0)
+    english = world.classnames("all")
+    assert len(world.classnames("all", "ko")) == len(english)
+    assert world.classnames("all", "ko")[english.index("red circle")] == "빨간 원"
+    assert world.classnames("all", "ko+en")[english.index("blue star")] == ["blue star", "파란 별"]
+    assert world.classnames("heldout", "synonym")[0].endswith(("round shape", "four-sided box", "three-sided shape",
+                                                               "rhombus", "five-pointed star", "plus sign"))
+    with pytest.raises(ValueError, match="style"):
+        world.classnames("all", "fr")

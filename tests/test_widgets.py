@@ -1,0 +1,56 @@
+"""The explorers' logic, driven by setting control values as a user would."""
+
+import numpy as np
+import pytest
+
+from clipviz.embed import encode_images
+from clipviz.evaluate import class_targets
+from clipviz.pretrained import pretrained
+from clipviz.widgets import PromptExplorer
+from clipviz.world import ShapesWorld
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    model, _, tokenizer = pretrained("shapes-cnn-tiny", progress=False)
+    world = ShapesWorld(seed=0)
+    data = world.dataset("test", n=300)
+    names = {"en": world.classnames("all"), "ko": world.classnames("all", "ko")}
+    target = class_targets(data, names["en"])[0]
+    return PromptExplorer(model, tokenizer, encode_images(model, data),
+                          data.image_batch(range(300), 32).permute(0, 2, 3, 1).numpy(), target, names,
+                          {"fixed 100": 100.0, "learned": model.logit_scale.exp().item()})
+
+
+def test_changing_the_template_changes_the_accuracy(explorer):
+    explorer.templates.value = "a photo of a {}"
+    good = explorer.result["accuracy"]
+    assert explorer.message is None and good > 0.8
+    explorer.templates.value = "{} {} {}"
+    assert explorer.result["accuracy"] != good
+    explorer.names.value = "ko"                       # an English-only model cannot read Korean names
+    assert explorer.result["accuracy"] < 0.3
+    explorer.names.value = "en"
+    explorer.templates.value = "a photo of a {}\na drawing of a {}"
+    assert explorer.result["n_templates"] == 2
+    assert "top-1" in explorer.summary.value
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("templates", "   ", "at least one template"),
+    ("templates", "a photo of a thing", "No {}"),
+    ("classes", "red circle, purple unicorn", "Unknown class 'purple unicorn'"),
+])
+def test_bad_input_shows_a_message_not_an_exception(explorer, field, value, message):
+    getattr(explorer, field).value = value
+    assert explorer.result is None and message in explorer.message and message[:10] in explorer.summary.value
+    getattr(explorer, field).value = {"templates": "a photo of a {}", "classes": ""}[field]
+    assert explorer.message is None
+
+
+def test_restricting_the_classes(explorer):
+    explorer.classes.value = "red circle, blue star"
+    result = explorer.result
+    assert result["n_classes"] == 2 and set(result["per_class_recall"].index) <= {"red circle", "blue star"}
+    assert all(label in ("red circle", "blue star") for labels in result["top3"] for label, _ in labels)
+    explorer.classes.value = ""
