@@ -88,3 +88,11 @@ def map_images(datasets, size: int = 64) -> np.ndarray:
     """The images of several pair datasets, one per pair, stacked: uint8 (N, size, size, 3)."""
     return np.concatenate([d.image_batch(range(len(d)), size).permute(0, 2, 3, 1).numpy()
                            for d in datasets if d is not None])
+
+
+def load_audit_data(spec: str, n: int, seed: int = 0):
+    """The images to audit: ShapesWorld's single-object test images (their shape is the
+    class, their background the group), or every pair of a CSV/folder data set."""
+    if spec == "shapes":
+        return ShapesWorld(seed=seed).dataset("test", n=n).subset(n_objects=1)
+    return load_dataset(spec)

@@ -49,6 +49,8 @@ RECIPES = {
     "shapes-cnn-tiny": Recipe("shapes-cnn-tiny", about="the default: small ResNet image tower"),
     "shapes-cnn-tiny-biased": Recipe("shapes-cnn-tiny", world=_BIAS,
                                      about="captions say 'broken' far more often on dark backgrounds"),
+    "shapes-cnn-tiny-even": Recipe("shapes-cnn-tiny", world={**_BIAS, "bias_p": 0.2, "bias_p_other": 0.2},
+                                   about="the bias audit's control: 'broken' equally often (20 %) in both groups"),
     "shapes-cnn-tiny-mixed": Recipe("shapes-cnn-tiny", world=dict(language="mix", ko_fraction=0.5),
                                     about="half the captions in Korean"),
     "shapes-rn-tiny": Recipe("shapes-rn-tiny", about="ModifiedResNet image tower (as CLIP's RN50)"),
@@ -59,7 +61,7 @@ RECIPES = {
 }
 # what the notebooks load: `make test` builds these before running them
 NOTEBOOK_MODELS = ("shapes-cnn-tiny", "shapes-cnn-tiny-n1000", "shapes-cnn-tiny-n4000", "shapes-cnn-tiny-mixed",
-                   "shapes-cnn-tiny-biased")
+                   "shapes-cnn-tiny-biased", "shapes-cnn-tiny-even")
 
 
 def cache_dir() -> Path:
