@@ -22,6 +22,7 @@ def parse_data(spec: str, n: int, seed: int = 0, split: str = "train"):
 def cmd_train(args) -> None:
     from dataclasses import asdict
 
+    from .distributed import launched_world
     from .model import create_model
     from .train import TrainConfig, train
 
@@ -29,14 +30,18 @@ def cmd_train(args) -> None:
     model, _, tokenizer = create_model(args.model, pretrained=args.pretrained, seed=args.seed)
     config = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                          precision=args.precision, seed=args.seed, out_dir=args.out,
-                         checkpoint_every=args.checkpoint_every)
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "config.json").write_text(json.dumps({**asdict(config), "model": args.model,
-                                                            "data": args.data}, indent=2))
+                         checkpoint_every=args.checkpoint_every, local_loss=args.local_loss,
+                         gather_with_grad=args.gather_with_grad)
+    main_process = launched_world().is_main      # under torchrun only rank 0 writes and prints
+    if main_process:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        (Path(args.out) / "config.json").write_text(json.dumps({**asdict(config), "model": args.model,
+                                                                "data": args.data}, indent=2))
     history = train(model, dataset, config, tokenizer=tokenizer, resume=args.resume)
     last = history.iloc[-1]
-    print(f"step {int(last.step)}: loss {last.loss:.3f}, in-batch accuracy {last.acc_i2t:.2f}; "
-          f"checkpoints and history.csv in {args.out}")
+    if main_process:
+            print(f"step {int(last.step)}: loss {last.loss:.3f}, in-batch accuracy {last.acc_i2t:.2f}; "
+              f"checkpoints and history.csv in {args.out}")
 
 
 def cmd_pretrained(args) -> None:
@@ -104,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", default="shapes-cnn-tiny", help="clipviz tiny config or open_clip model name")
     train.add_argument("--pretrained", default=None, help="start from these weights (tag or file)")
     train.add_argument("--data", default="shapes", help="shapes[:split] | csv:PATH | folder:PATH")
-    train.add_argument("--n", type=int, default=20_000, help="ShapesWorld pairs to generate")
+    train.add_argument("--pairs", "--n", dest="n", type=int, default=20_000,
+                       help="ShapesWorld pairs to generate (--n is refused by torchrun: use --pairs there)")
     train.add_argument("--steps", type=int, default=600, help="optimizer steps")
     train.add_argument("--batch-size", type=int, default=128, help="pairs per step")
     train.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
@@ -112,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="bf16 autocast where the hardware is fast at it")
     train.add_argument("--seed", type=int, default=0, help="seeds data, init and batch order")
     train.add_argument("--checkpoint-every", type=int, default=0, help="also checkpoint every N steps")
+    train.add_argument("--local-loss", action=argparse.BooleanOptionalAction, default=True,
+                       help="under torchrun: each rank scores its own pairs against the global batch")
+    train.add_argument("--gather-with-grad", action=argparse.BooleanOptionalAction, default=True,
+                       help="under torchrun: gradients flow back through the feature gather")
     train.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
     train.add_argument("--out", default="runs/clip", help="output folder")
     train.set_defaults(func=cmd_train)

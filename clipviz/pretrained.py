@@ -23,6 +23,10 @@ from .world import ShapesWorld
 DEFAULT_MODEL = "shapes-cnn-tiny"
 
 
+# settings that change how a run is shown or computed, never its weights
+NOT_IN_KEY = ("progress", "out_dir", "local_loss", "gather_with_grad")
+
+
 @dataclass(frozen=True)
 class Recipe:
     """How an embedded model is made: architecture, world, data size, training."""
@@ -40,7 +44,7 @@ class Recipe:
         """Changes whenever anything that shapes the weights changes."""
         text = json.dumps({"model": self.model, "world": self.world, "n": self.n_train,
                            "config": {k: v for k, v in asdict(self.config).items()
-                                      if k not in ("progress", "out_dir")}}, sort_keys=True)
+                                      if k not in NOT_IN_KEY}}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 

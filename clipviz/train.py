@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from .distributed import TwoTowers, check_batch, global_clip_loss, init_world, reported_loss, shard
 from .loss import clip_loss, in_batch_accuracy
 from .model import (encode_text, image_size, normalize_images, read_checkpoint, save_weights, tokenize,
                     tokenizer_for)
@@ -48,6 +49,9 @@ class TrainConfig:
     out_dir: str | None = None     # checkpoints and history.csv go here
     eval_every: int = 0            # call eval_fn every N steps (0: never)
     progress: bool = True
+    # under torchrun (several processes): batch_size is the global batch; see clipviz.distributed
+    local_loss: bool = True        # each rank scores its own pairs against the global batch
+    gather_with_grad: bool = True  # gradients flow back through the feature gather (exact)
 
 
 class TrainingDiverged(FloatingPointError):
@@ -152,40 +156,48 @@ def train(model, dataset, config: TrainConfig = TrainConfig(), tokenizer=None, c
         temperature, acc_i2t, acc_t2i, seconds (and eval metrics where computed).
     """
     _check_inputs(dataset, config)
+    world = init_world()
+    check_batch(world, config.batch_size, len(dataset))
     device = next(model.parameters()).device
     precision = resolve_precision(config.precision, device)
     # On CPUs the attention backward of the small text tower is slower in bf16 than in
     # fp32 (measured: benchmarks/bench_train.py), so there bf16 covers the image tower only.
     bf16_text = precision == "bf16" and device.type != "cpu"
-    out_dir = Path(config.out_dir) if config.out_dir else None
+    out_dir = Path(config.out_dir) if config.out_dir and world.is_main else None
     seed_everything(config.seed)
 
     tokens = tokenize(tokenizer or tokenizer_for(model), dataset.captions)   # (P, L), once
     size = image_size(model)
+    towers = TwoTowers(model, encode_text)
+    if world.size > 1:   # broadcasts rank 0's weights, then averages gradients every step
+        towers = torch.nn.parallel.DistributedDataParallel(towers)
     optimizer = make_optimizer(model, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(config.warmup_steps, config.steps))
     history, start = [], 0
     if resume:
-        path = latest_checkpoint(out_dir) if resume is True else Path(resume)
+        path = latest_checkpoint(config.out_dir) if resume is True else Path(resume)
         if path is not None:
             start, history = _restore(path, model, optimizer, scheduler)
 
     model.train()
     bar = tqdm(range(start, config.steps), initial=start, total=config.steps, desc="training",
-               disable=not config.progress, mininterval=0.5)
+               disable=not (config.progress and world.is_main), mininterval=0.5)
     clock = time.perf_counter()
     for step in bar:
-        ids = batch_indices(config.seed, step, len(dataset), config.batch_size)
+        ids = shard(batch_indices(config.seed, step, len(dataset), config.batch_size), world)
         images = normalize_images(model, dataset.image_batch(ids, size)).to(device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
-            image_features = model.encode_image(images)                     # (B, D)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16_text):
-            text_features = encode_text(model, tokens[ids].to(device))       # (B, D)
-        loss = clip_loss(image_features.float(), text_features.float(), model.logit_scale)
+        image_features, text_features = towers(images, tokens[ids].to(device), precision == "bf16", bf16_text)
+        if world.size > 1:
+            loss = global_clip_loss(image_features, text_features, model.logit_scale, world,
+                                    config.local_loss, config.gather_with_grad)
+            loss_value = reported_loss(loss, world, config.local_loss)
+        else:
+            loss = clip_loss(image_features, text_features, model.logit_scale)
+            loss_value = loss.item()
         lr = scheduler.get_last_lr()[0]
-        if not torch.isfinite(loss):
+        if not math.isfinite(loss_value):
             raise TrainingDiverged(
-                f"the loss became {loss.item()} at step {step + 1} (learning rate {lr:.3g}, "
+                f"the loss became {loss_value} at step {step + 1} (learning rate {lr:.3g}, "
                 f"temperature {1 / model.logit_scale.exp().item():.4f}); lower lr or use fp32. "
                 + (f"The last good checkpoint is in {out_dir}." if out_dir else ""))
         optimizer.zero_grad(set_to_none=True)
@@ -197,9 +209,9 @@ def train(model, dataset, config: TrainConfig = TrainConfig(), tokenizer=None, c
         with torch.no_grad():
             model.logit_scale.clamp_(0, MAX_LOGIT_SCALE)
 
-        acc_i2t, acc_t2i = in_batch_accuracy(image_features.detach().float(), text_features.detach().float())
+        acc_i2t, acc_t2i = in_batch_accuracy(image_features.detach(), text_features.detach())   # this rank's pairs
         scale = model.logit_scale.item()
-        row = {"step": step + 1, "loss": loss.item(), "lr": lr, "logit_scale": scale,
+        row = {"step": step + 1, "loss": loss_value, "lr": lr, "logit_scale": scale,
                "temperature": math.exp(-scale), "acc_i2t": acc_i2t, "acc_t2i": acc_t2i,
                "seconds": time.perf_counter() - clock}
         done = step + 1

@@ -1,0 +1,166 @@
+"""Training on several processes: every rank sees the whole global batch of negatives.
+
+Run under PyTorch's launcher, e.g. `torchrun --nproc_per_node=2 -m clipviz train …`;
+`clipviz.train` notices the launcher's environment (WORLD_SIZE > 1) and
+
+- joins the process group (`nccl` on GPUs, `gloo` on CPUs);
+- splits each global batch of `batch_size` pairs into one shard per rank (the global
+  batch order is the single-process one, reshuffled every epoch, so a run with the same
+  seed sees the same batches whatever the world size);
+- gathers image and text features from all ranks before the loss, so each pair is
+  contrasted with all `batch_size − 1` others, not just the ones on its own rank;
+- averages gradients with DistributedDataParallel.
+
+The two open_clip options:
+- `local_loss`: each rank scores only its own pairs against the global batch
+  (B/W × B logits per rank instead of B × B) — the global loss is the mean over ranks;
+- `gather_with_grad`: the gather passes gradients back to the rank that produced each
+  feature, so every pair's features receive the gradient of every rank's loss.
+
+Default: local_loss=True with gather_with_grad=True — the cheapest exact choice: the
+logits shrink with the world size and the averaged gradients equal those of one process
+on the whole batch. local_loss without gather_with_grad would drop the other ranks'
+gradient terms, so it is refused.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+
+@dataclass(frozen=True)
+class World:
+    """Where this process sits: rank r of `size` processes (size 1: no distribution)."""
+
+    rank: int = 0
+    size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def launched_world() -> World:
+    """The world torchrun describes in the environment (RANK, WORLD_SIZE, LOCAL_RANK)."""
+    size = int(os.environ.get("WORLD_SIZE", "1"))
+    return World(rank=int(os.environ.get("RANK", "0")), size=size, local_rank=int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def init_world() -> World:
+    """Join the process group when launched on several processes; a no-op otherwise."""
+    world = launched_world()
+    if world.size > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        if backend == "nccl":
+            torch.cuda.set_device(world.local_rank)
+        dist.init_process_group(backend)
+    return world
+
+
+def check_batch(world: World, batch_size: int, n_pairs: int) -> None:
+    """Refuse set-ups that cannot train correctly, before any step runs."""
+    if world.size == 1:
+        return
+    if batch_size < world.size:
+        raise ValueError(f"batch_size={batch_size} is smaller than the world size {world.size}: "
+                         f"every process needs pairs; raise batch_size")
+    if batch_size % world.size:
+        raise ValueError(f"batch_size={batch_size} does not split evenly over {world.size} processes")
+    if batch_size // world.size < 2:
+        raise ValueError(f"batch_size={batch_size} over {world.size} processes leaves 1 pair per process; "
+                         f"use at least 2 per process")
+    sizes = [None] * world.size
+    dist.all_gather_object(sizes, n_pairs)
+    if len(set(sizes)) > 1:
+        raise ValueError(f"the processes hold different data: {sizes} pairs on ranks 0..{world.size - 1}; "
+                         f"every rank must load the same dataset")
+
+
+def shard(indices, world: World):
+    """This rank's slice of a global batch of indices (B,) → (B / W,)."""
+    per_rank = len(indices) // world.size
+    return indices[world.rank * per_rank:(world.rank + 1) * per_rank]
+
+
+def gather(features: torch.Tensor, world: World, with_grad: bool) -> torch.Tensor:
+    """All ranks' features, in rank order: (B/W, D) → (B, D).
+
+    with_grad: gradients flow back to every rank through the gather. Without it the
+    other ranks' rows are constants and only this rank's own rows carry a gradient.
+    """
+    if with_grad:
+        return torch.cat(torch.distributed.nn.functional.all_gather(features))
+    parts = [torch.empty_like(features) for _ in range(world.size)]
+    dist.all_gather(parts, features.detach())
+    parts[world.rank] = features
+    return torch.cat(parts)
+
+
+def global_clip_loss(image_features: torch.Tensor, text_features: torch.Tensor, logit_scale: torch.Tensor,
+                     world: World, local_loss: bool = True, gather_with_grad: bool = True) -> torch.Tensor:
+    """The contrastive loss over the global batch, seen from one rank.
+
+    Args:
+        image_features, text_features: this rank's (B/W, D) features.
+    Returns:
+        The loss to back-propagate on this rank; DDP's mean over ranks of its gradients is
+        the gradient of the single-process loss on the concatenated batch (each rank's
+        copy of a pair's gradient is counted once). `reported_loss` gives the value.
+    """
+    if local_loss and not gather_with_grad:
+        raise ValueError("local_loss=True needs gather_with_grad=True: without it the gradient terms "
+                         "of the other ranks' losses are lost")
+    if not gather_with_grad:
+        # Rank r's features then get the gradient of its own copy of the loss only, one
+        # W-th of what DDP's mean over ranks expects; scale that gradient (not the value,
+        # and not the logit scale's gradient, which every rank already has whole) by W.
+        image_features, text_features = (_scale_gradient(f, world.size) for f in (image_features, text_features))
+    all_images = gather(image_features, world, gather_with_grad)                  # (B, D)
+    all_texts = gather(text_features, world, gather_with_grad)
+    if not local_loss:
+        from .loss import clip_loss
+
+        return clip_loss(all_images, all_texts, logit_scale)
+    scale = logit_scale.exp()
+    labels = torch.arange(len(image_features), device=image_features.device) + world.rank * len(image_features)
+    logits_per_image = scale * F.normalize(image_features, dim=-1) @ F.normalize(all_texts, dim=-1).T   # (b, B)
+    logits_per_text = scale * F.normalize(text_features, dim=-1) @ F.normalize(all_images, dim=-1).T
+    return (F.cross_entropy(logits_per_image, labels) + F.cross_entropy(logits_per_text, labels)) / 2
+
+
+def _scale_gradient(tensor: torch.Tensor, factor: float) -> torch.Tensor:
+    """The same values, with the gradient that flows back through them multiplied by `factor`."""
+    return tensor * factor - tensor.detach() * (factor - 1)
+
+
+def reported_loss(loss: torch.Tensor, world: World, local_loss: bool) -> float:
+    """The global loss value from one rank's `global_clip_loss` (all ranks get the same):
+    the whole loss already, or with local_loss the mean of the ranks' parts."""
+    if not local_loss:
+        return loss.item()
+    value = loss.detach().clone()
+    dist.all_reduce(value)
+    return (value / world.size).item()
+
+
+class TwoTowers(torch.nn.Module):
+    """Both towers behind one forward(), so DistributedDataParallel can wrap a CLIP model
+    whose training step calls the towers separately."""
+
+    def __init__(self, model, encode_text):
+        super().__init__()
+        self.model, self._encode_text = model, encode_text
+
+    def forward(self, images: torch.Tensor, tokens: torch.Tensor, image_autocast: bool, text_autocast: bool):
+        device_type = images.device.type
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=image_autocast):
+            image_features = self.model.encode_image(images)                     # (b, D)
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=text_autocast):
+            text_features = self._encode_text(self.model, tokens)               # (b, D)
+        return image_features.float(), text_features.float()
