@@ -33,6 +33,7 @@ class EmbeddingExplorer:
             raise ValueError(f"attributes {missing} are not columns of the points table")
         self.coords, self.points, self.title = coords, points, title
         self.dropdown = widgets.Dropdown(options=list(attributes), value=attributes[0], description="colour by")
+        self.legend = widgets.HTML()      # the legend as text too: readable by screen readers and tests
         self.output = widgets.Output()
         self.figure = None
         self.dropdown.observe(lambda change: self.redraw(), names="value")
@@ -43,6 +44,8 @@ class EmbeddingExplorer:
             plt.close(self.figure)
         self.figure = viz.embedding_map(self.coords, self.points, self.dropdown.value, self.title)
         plt.close(self.figure)   # shown through the output widget only
+        colours = self.legend_labels()[:-2]
+        self.legend.value = f"<b>{html.escape(self.dropdown.value)}</b>: {html.escape(' · '.join(colours))}"
         self.output.clear_output(wait=True)
         with self.output:
             display(self.figure)
@@ -52,7 +55,7 @@ class EmbeddingExplorer:
         return [text.get_text() for text in self.figure.axes[0].get_legend().get_texts()]
 
     def _ipython_display_(self) -> None:
-        display(widgets.VBox([self.dropdown, self.output]))
+        display(widgets.VBox([self.dropdown, self.legend, self.output]))
 
 
 class PromptExplorer:

@@ -65,5 +65,6 @@ def test_explorer_redraws_with_the_chosen_attribute():
     assert explorer.legend_labels() == ["blue", "green", "red", "image", "caption"]
     explorer.dropdown.value = "size"
     assert explorer.legend_labels() == ["large", "small", "image", "caption"]
+    assert explorer.legend.value == "<b>size</b>: large · small"
     with pytest.raises(ValueError, match="not columns"):
         EmbeddingExplorer(np.zeros((6, 2)), points, ["shape"])

@@ -1,0 +1,95 @@
+"""Every notebook opened in JupyterLab in Chromium, run, checked and photographed; the
+widgets driven through the page."""
+
+import re
+
+import pytest
+
+from clipviz_browser import SCREENSHOTS
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOKS = ["01_train_clip_on_a_subset", "02_joint_embedding_umap", "03_prompt_sensitivity", "04_bias_audit"]
+RUN_TIMEOUT_MS = 240_000
+
+# JavaScript run in the page against JupyterLab's app object (exposed by the server flag)
+CURRENT = "window.jupyterapp.shell.currentWidget"
+KERNEL_IDLE_AND_ALL_RUN = f"""() => {{
+    const panel = {CURRENT};
+    if (!panel || !panel.sessionContext || !panel.sessionContext.session) return false;
+    const kernel = panel.sessionContext.session.kernel;
+    const cells = panel.content.widgets.filter(c => c.model.type === 'code');
+    return kernel && kernel.status === 'idle' && cells.every(c => c.model.executionCount !== null);
+}}"""
+ERRORS = f"""() => {CURRENT}.content.widgets.filter(c => c.model.type === 'code')
+    .flatMap(c => c.model.outputs.toJSON()).filter(o => o.output_type === 'error')
+    .map(o => o.ename + ': ' + o.evalue)"""
+
+
+def open_notebook(page, lab, name: str) -> None:
+    url, token, _ = lab
+    page.goto(f"{url}/lab/tree/{name}.ipynb?token={token}")
+    page.wait_for_function(f"() => window.jupyterapp && {CURRENT} && {CURRENT}.context"
+                           f" && {CURRENT}.context.path.endsWith('{name}.ipynb')"
+                           f" && {CURRENT}.sessionContext.session && {CURRENT}.sessionContext.session.kernel"
+                           f" && {CURRENT}.sessionContext.session.kernel.status === 'idle'", timeout=60_000)
+
+
+def run_all(page) -> None:
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(KERNEL_IDLE_AND_ALL_RUN, timeout=RUN_TIMEOUT_MS, polling=500)
+
+
+def screenshot(page, name: str) -> None:
+    """The whole notebook: the viewport grows to the notebook's height first."""
+    height = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
+        '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer, '
+        + '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-viewport')].map(e => e.scrollHeight))""")
+    page.set_viewport_size({"width": 1400, "height": min(max(1000, height + 200), 30_000)})
+    page.evaluate(f"""() => {{ {CURRENT}.content.activeCellIndex = 0;
+        document.querySelectorAll('.jp-WindowedPanel-outer').forEach(e => e.scrollTop = 0); }}""")
+    page.wait_for_timeout(500)   # one layout pass after resizing (not a wait for the kernel)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_in_jupyterlab_without_errors(page, lab, name):
+    open_notebook(page, lab, name)
+    run_all(page)
+    assert page.evaluate(ERRORS) == []
+    images = page.locator(".jp-OutputArea-output img").count()
+    assert images >= 2, f"{name}: expected rendered figures, found {images}"
+    if name in ("02_joint_embedding_umap", "03_prompt_sensitivity"):
+        page.locator(".widget-box").first.wait_for(state="visible")
+        interact[name](page)
+    screenshot(page, name)
+    page.evaluate(f"() => {CURRENT}.sessionContext.shutdown()")   # free the kernel's memory
+
+
+def colour_by_dropdown(page) -> None:
+    legend = page.locator(".widget-html-content", has_text=re.compile("^colour:"))
+    legend.wait_for()
+    before_image = page.locator(".widget-output img").first.get_attribute("src")
+    page.locator(".widget-dropdown select").first.select_option("shape")
+    page.locator(".widget-html-content", has_text=re.compile("^shape: circle")).wait_for()
+    page.wait_for_function(f"""() => {{ const img = document.querySelector('.widget-output img');
+                                       return img && img.getAttribute('src') !== {before_image!r}; }}""")
+
+
+def prompt_explorer(page) -> None:
+    summary = page.locator(".widget-html-content", has_text="top-1")
+    summary.wait_for()
+    before = summary.inner_text()
+    templates = page.locator(".widget-textarea textarea").first
+    templates.fill("a drawing of a {}\nsomething {}")
+    page.wait_for_function(f"""() => [...document.querySelectorAll('.widget-html-content')]
+        .some(e => e.innerText.includes('top-1') && e.innerText !== {before!r}
+                   && e.innerText.includes('2 template(s)'))""")
+    templates.fill("a photo of a thing")
+    page.locator(".widget-html-content", has_text="No {} in 'a photo of a thing'").wait_for()
+    templates.fill("a photo of a {}")
+    summary.wait_for()
+
+
+interact = {"02_joint_embedding_umap": colour_by_dropdown, "03_prompt_sensitivity": prompt_explorer}
