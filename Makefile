@@ -23,6 +23,7 @@ demo: $(INSTALLED)
 
 models: $(INSTALLED)  ## train (or find cached) the embedded default models the notebooks use
 	$(PY) -m clipviz pretrained all
+	$(PY) -m clipviz pretrained sweep
 
 test: $(INSTALLED) chromium
 	$(PY) -m pytest tests/ --ignore=tests/browser -q --durations=5

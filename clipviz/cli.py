@@ -40,13 +40,18 @@ def cmd_train(args) -> None:
     history = train(model, dataset, config, tokenizer=tokenizer, resume=args.resume)
     last = history.iloc[-1]
     if main_process:
-            print(f"step {int(last.step)}: loss {last.loss:.3f}, in-batch accuracy {last.acc_i2t:.2f}; "
+        print(f"step {int(last.step)}: loss {last.loss:.3f}, in-batch accuracy {last.acc_i2t:.2f}; "
               f"checkpoints and history.csv in {args.out}")
 
 
 def cmd_pretrained(args) -> None:
     from .pretrained import NOTEBOOK_MODELS, RECIPES, build, cache_path
 
+    if args.name == "sweep":
+        from .notebook import write_sweep
+
+        print(f"data-size sweep measured → {write_sweep()}")
+        return
     names = {"all": list(RECIPES), "notebooks": list(NOTEBOOK_MODELS)}.get(args.name, [args.name])
     for name in names:
         cached = cache_path(name).exists() if name in RECIPES else False
@@ -127,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
 
     pre = commands.add_parser("pretrained", help="build the embedded models' cache ($CLIPVIZ_CACHE)")
-    pre.add_argument("name", help="a model name, 'notebooks' (what the notebooks use) or 'all'")
+    pre.add_argument("name", help="a model name, 'notebooks' (what the notebooks use), 'all', or 'sweep' "
+                                  "(measure notebook 01's data-size sweep into clipviz/results/)")
     pre.set_defaults(func=cmd_pretrained)
 
     ev = commands.add_parser("eval", help="zero-shot and retrieval report (CLIP_benchmark metric names)",

@@ -6,6 +6,10 @@ a real OpenCLIP model by changing their parameters cell only; these helpers do t
 
 from __future__ import annotations
 
+import json
+import time
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import torch
@@ -14,10 +18,11 @@ from .data import load_dataset
 from .embed import cached_pair_features
 from .evaluate import evaluate
 from .model import create_model, from_checkpoint
-from .pretrained import RECIPES, pretrained, recipe
+from .pretrained import RECIPES, cache_path, pretrained, recipe
 from .world import CLASS_TEMPLATE, ShapesWorld
 
 SWEEP = {1000: "shapes-cnn-tiny-n1000", 4000: "shapes-cnn-tiny-n4000", 20000: "shapes-cnn-tiny"}
+SWEEP_FILE = Path(__file__).parent / "results" / "data_size_sweep.json"
 
 
 def load_data(spec: str, n_train: int | None, seed: int = 0, n_eval: int = 1000):
@@ -59,9 +64,11 @@ def load_model(name: str, pretrained_weights: str | None = None, trained: bool =
     return create_model(name, pretrained=pretrained_weights, seed=seed)
 
 
-def sweep_table(classnames, world, n_eval: int = 1000) -> pd.DataFrame:
-    """Zero-shot top-1 of the same recipe trained on more and more pairs (cached models)."""
-    rows = {}
+def measure_sweep(n_eval: int = 1000) -> pd.DataFrame:
+    """Zero-shot top-1 (seen, held-out) of the same recipe trained on more and more pairs;
+    trains the sweep's models when they are not cached."""
+    world = ShapesWorld(seed=0)
+    classnames, rows = world.classnames("all"), {}
     for size, name in SWEEP.items():
         model, _, tokenizer = pretrained(name)
         rows[f"{size:,} pairs"] = {
@@ -69,6 +76,35 @@ def sweep_table(classnames, world, n_eval: int = 1000) -> pd.DataFrame:
                                  tokenizer, ks=())["acc1"]
             for split_name, split in (("seen", "test"), ("held-out", "heldout"))}
     return pd.DataFrame(rows).T
+
+
+def write_sweep(path: Path = SWEEP_FILE) -> Path:
+    """Measure the sweep and store it with the recipe keys it was measured for."""
+    table = measure_sweep()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"recipes": sweep_keys(), "when": time.strftime("%Y-%m-%d"),
+                                "table": table.to_dict(orient="index")}, indent=2) + "\n")
+    return path
+
+
+def sweep_keys() -> dict[str, str]:
+    return {name: recipe(name).key() for name in SWEEP.values()}
+
+
+def sweep_table(path: Path = SWEEP_FILE) -> tuple[pd.DataFrame, str]:
+    """The data-size sweep and where its numbers come from.
+
+    Measured now when the sweep's models are all cached; otherwise read from the stored
+    measurement of the same recipes (`clipviz pretrained sweep`), so the notebook never
+    spends minutes training three models; trained and measured only when neither exists.
+    """
+    if all(cache_path(name).exists() for name in SWEEP.values()):
+        return measure_sweep(), "measured now from the cached models"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    if stored.get("recipes") == sweep_keys():
+        return (pd.DataFrame.from_dict(stored["table"], orient="index"),
+                f"stored measurement of these recipes ({stored['when']}); `make models` recomputes it here")
+    return measure_sweep(), "measured now (models trained for it)"
 
 
 def map_data(model, tokenizer, datasets) -> tuple:

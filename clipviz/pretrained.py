@@ -63,9 +63,9 @@ RECIPES = {
     "shapes-cnn-tiny-n1000": Recipe("shapes-cnn-tiny", n_train=1000, about="default recipe, 1,000 pairs"),
     "shapes-cnn-tiny-n4000": Recipe("shapes-cnn-tiny", n_train=4000, about="default recipe, 4,000 pairs"),
 }
-# what the notebooks load: `make test` builds these before running them
-NOTEBOOK_MODELS = ("shapes-cnn-tiny", "shapes-cnn-tiny-n1000", "shapes-cnn-tiny-n4000", "shapes-cnn-tiny-mixed",
-                   "shapes-cnn-tiny-biased", "shapes-cnn-tiny-even")
+# what the notebooks load: `make test` builds these before running them (notebook 01's
+# data-size sweep reads its stored measurement when n1000/n4000 are not cached)
+NOTEBOOK_MODELS = ("shapes-cnn-tiny", "shapes-cnn-tiny-mixed", "shapes-cnn-tiny-biased", "shapes-cnn-tiny-even")
 
 
 def cache_dir() -> Path:

@@ -47,3 +47,24 @@ def test_notebook_01_runs_on_csv_data_and_a_checkpoint(tmp_path):
                              f"DATA = 'csv:{SAMPLE}'\nPRETRAINED = '{checkpoint}'\nLIVE_STEPS = 2\n", tmp_path)
     text = "\n".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "training pairs" in text and "held-out compositions: none (your data)" in text
+
+
+def test_stored_sweep_is_of_the_current_recipes():
+    """`clipviz pretrained sweep` must be rerun whenever a sweep recipe changes."""
+    import json
+
+    from clipviz.notebook import SWEEP_FILE, sweep_keys
+
+    stored = json.loads(SWEEP_FILE.read_text())
+    assert stored["recipes"] == sweep_keys(), "recipes changed: run `python -m clipviz pretrained sweep`"
+    assert set(stored["table"]) == {"1,000 pairs", "4,000 pairs", "20,000 pairs"}
+
+
+def test_sweep_table_prefers_cached_models_then_the_stored_measurement(cache, monkeypatch):
+    import clipviz.notebook as notebook
+
+    table, source = notebook.sweep_table()                 # empty cache: the stored numbers
+    assert source.startswith("stored measurement") and table.loc["20,000 pairs", "seen"] > 0.9
+    monkeypatch.setattr(notebook, "cache_path", lambda name: SAMPLE)      # "all cached"
+    monkeypatch.setattr(notebook, "measure_sweep", lambda: "measured")
+    assert notebook.sweep_table() == ("measured", "measured now from the cached models")
