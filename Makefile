@@ -11,7 +11,7 @@ PIP_NOISE := is ignored: it is neither a file nor a directory
 CHROMIUM ?= /usr/bin/chromium
 export CLIPVIZ_CHROMIUM := $(CHROMIUM)
 
-.PHONY: demo test test-fast lab models bench clean chromium
+.PHONY: demo test test-fast lab models bench clean chromium web-assets html slides exercises
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,7 @@ test: $(INSTALLED) chromium
 	$(PY) -m pytest tests/ --ignore=tests/browser -q --durations=5
 	$(PY) -m clipviz pretrained notebooks
 	$(PY) -m pytest --nbmake notebooks/ -q --durations=4
+	$(PY) -m clipviz.classroom assets
 	$(PY) -m pytest tests/browser -q --durations=4
 
 test-fast: $(INSTALLED)  ## the unit tests only: no model training, notebooks or browser
@@ -48,6 +49,20 @@ chromium:
 lab: $(INSTALLED)  ## JupyterLab on the notebooks: the way clipviz is used day to day
 	$(VENV)/bin/jupyter lab notebooks/
 
+web-assets: $(INSTALLED)  ## reveal.js, require.js and the widget renderer, from the npm registry
+	$(PY) -m clipviz.classroom assets
+
+html: web-assets  ## every notebook executed and exported to reports/html/ (+ index.html)
+	$(PY) -m clipviz pretrained notebooks
+	$(PY) -m clipviz.classroom html
+
+slides: web-assets  ## reveal.js slides of every notebook in reports/slides/, viewable offline
+	$(PY) -m clipviz pretrained notebooks
+	$(PY) -m clipviz.classroom slides
+
+exercises: $(INSTALLED)  ## student versions without solutions in exercises/
+	$(PY) -m clipviz.classroom exercises
+
 bench: $(INSTALLED)  ## speed figures → benchmarks/results/*.json
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]' 2>&1 | (grep -v "$(PIP_NOISE)" || true)
 	$(PY) benchmarks/bench_world.py
@@ -55,4 +70,4 @@ bench: $(INSTALLED)  ## speed figures → benchmarks/results/*.json
 	$(PY) benchmarks/bench_zeroshot.py
 
 clean:
-	rm -rf reports/ .pytest_cache
+	rm -rf reports/ exercises/ build/ .pytest_cache

@@ -199,10 +199,37 @@ viz.grouped_bars(sweep, f"zero-shot top-1 by training-set size\n({source})");
 # - measured how accuracy grows with data, and how far the model generalises to unseen
 #   colour–shape compositions.
 #
-# **Exercises**
-# 1. Set `LIVE_STEPS = 600`: how close does the live run get to the 20,000-pair model
-#    of section 7? Is it the steps or the data that limits it?
-# 2. Evaluate with the template `"{}"` (the bare class name) instead of `CLASS_TEMPLATE`.
-#    What changes, and why might it? (Notebook 03 explores prompts.)
-# 3. Which held-out composition is hardest? Find it in the confusion matrix and look at a
-#    few of its images with `viz.sample_grid(heldout_set.subset(label="..."))`.
+# **Exercises** — each has a solution cell below it (students get a version without them:
+# `make exercises`).
+
+# %% [markdown]
+# **Exercise 1.** Evaluate with the bare class name `"{}"` instead of `CLASS_TEMPLATE`.
+# What changes, seen and held-out, and why might it? (Notebook 03 explores prompts.)
+
+# %% tags=["solution"]
+# Exercise 1: zero-shot top-1 with the bare class name vs "a photo of a {}".
+pd.DataFrame({template: {name: clipviz.evaluate(model, data, classnames, [template], tokenizer, ks=())["acc1"]
+                         for name, data in (("seen", test_set), ("held-out", heldout_set)) if data is not None}
+              for template in ("{}", CLASS_TEMPLATE)}).round(3)
+
+# %% [markdown]
+# **Exercise 2.** Which held-out composition is hardest? Find it from the confusion
+# counts of section 5 and look at a few of its images.
+
+# %% tags=["solution"]
+# Exercise 2: the held-out class with the lowest recall, and some of its images.
+occurring = np.flatnonzero(counts.sum(1) > 0)
+recall = pd.Series(counts.diagonal()[occurring] / counts.sum(1)[occurring], index=[classnames[i] for i in occurring])
+hardest = recall.idxmin()
+print(recall.sort_values().round(3).head(3).to_string())
+viz.sample_grid(confused_on.subset(label=hardest), n=8, title=f"hardest: {hardest}");
+
+# %% [markdown]
+# **Exercise 3.** The loss starts near ln B. Measure the trained model's loss on batches of
+# 16 and of 128 pairs: which is lower, and why does the batch size matter?
+
+# %% tags=["solution"]
+# Exercise 3: the trained model's loss for two batch sizes, beside ln B.
+pd.DataFrame({size: {"loss": clip_loss(*pair_features(model, tokenizer, train_set.subset(n=size, seed=SEED)),
+                                       model.logit_scale.detach()).item(), "ln B": np.log(size)}
+              for size in (16, min(128, len(train_set)))}).T.round(3)

@@ -192,10 +192,39 @@ display(pd.Series({name: projection.trustworthiness(features, coords)
 #   never saw;
 # - compared UMAP with PCA and measured how trustworthy each map is.
 #
-# **Exercises**
-# 1. Colour the map by `size` and by `background`: which attributes does the model
-#    separate, and which does it ignore? Why might captions matter here?
-# 2. Set `N_SEEN = 60`: the maps get sparse; what happens with `n_neighbors=50` in
-#    `projection.project`, and what does the error message suggest?
-# 3. Find the held-out compositions on the map (colour by `composition`): do their images
-#    sit with the right shape, the right colour, or neither?
+# **Exercises** — each has a solution cell below it (students get a version without them:
+# `make exercises`).
+
+# %% [markdown]
+# **Exercise 1.** Colour the map by `size` and by `background`: which attributes does the
+# model separate, and which does it ignore? Why might the captions matter here?
+
+# %% tags=["solution"]
+# Exercise 1: the map by size and by background, side by side.
+fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
+for ax, attribute in zip(axes, ("size", "background")):
+    viz.embedding_map(umap_coords, points, attribute, f"coloured by {attribute}", ax=ax)
+agreement.loc[["size", "background"]].round(3)
+
+# %% [markdown]
+# **Exercise 2.** With only a few points UMAP cannot keep 50 neighbours. Try
+# `projection.project` on 40 points with `n_neighbors=50`: what does the message suggest?
+
+# %% tags=["solution"]
+# Exercise 2: too few points for n_neighbors, and the suggested fix.
+try:
+    projection.project(features[:40], "umap", n_neighbors=50)
+except ValueError as problem:
+    print(problem)
+projection.project(features[:40], "umap", n_neighbors=10, seed=SEED).shape
+
+# %% [markdown]
+# **Exercise 3.** Do the held-out images sit with their shape, their colour, or neither?
+# Measure it among the held-out images only.
+
+# %% tags=["solution"]
+# Exercise 3: neighbour agreement among held-out images and captions.
+held_out = meta["composition"].eq("held-out").to_numpy() if "composition" in meta else None
+if held_out is not None and held_out.any():
+    display(geometry.neighbour_agreement_table(image_features[held_out], text_features[held_out],
+                                               meta[held_out], ["colour", "shape"]).round(3))

@@ -237,10 +237,39 @@ pd.DataFrame({effect: {"CLIP paper (ImageNet) — the paper's number": paper,
 #   scaling, and what class-prior correction does on balanced and long-tailed data;
 # - explored prompts live.
 #
-# **Exercises**
-# 1. In the explorer, find a template that beats "a photo of a {}" on the mixed model.
-#    Does it also win on the held-out compositions (`features["held-out"]`)?
-# 2. Run the greedy selection with `max_templates=3`: how much of the gain comes from the
-#    first template?
-# 3. Why does class-prior correction hurt on the long-tailed set? What would you need to
-#    know to correct for a skewed test set instead?
+# **Exercises** — each has a solution cell below it (students get a version without them:
+# `make exercises`).
+
+# %% [markdown]
+# **Exercise 1.** Find templates that beat "a photo of a {}" on the mixed-language model.
+# Do they also win on the held-out compositions?
+
+# %% tags=["solution"]
+# Exercise 1: every bank template on the explorer's model, best first, seen and held-out.
+explorer_means = template_class_means(explorer_model[0], explorer_model[1], classnames, bank)
+explorer_features = {split: encode_images(explorer_model[0], data) for split, data in splits.items()}
+scores = pd.DataFrame({split: per_template_top1(explorer_features[split], explorer_means, targets[split])
+                       for split in splits}, index=bank)
+scores.sort_values(first, ascending=False).head(5).round(3)
+
+# %% [markdown]
+# **Exercise 2.** Run the greedy selection with `max_templates=3`: how much of the gain
+# comes from the first template?
+
+# %% tags=["solution"]
+# Exercise 2: greedy selection stopped at three templates.
+pd.DataFrame([(bank[t], round(acc, 3)) for t, acc in greedy_templates(features[first][validation], bank_means,
+                                                                      targets[first][validation], max_templates=3)],
+             columns=["template added", "validation top-1"])
+
+# %% [markdown]
+# **Exercise 3.** Why does class-prior correction hurt on the long-tailed set? Compare
+# the predicted class frequencies, before and after the correction, with the true ones.
+
+# %% tags=["solution"]
+# Exercise 3: how far the predicted class distribution is from the truth (total variation).
+logits = OPENAI_SCALE * cosines[long_tail]
+truth = np.bincount(y[long_tail], minlength=len(classnames)) / len(long_tail)
+for name, scores_ in (("as is", logits), ("prior-corrected", prior_correction(logits, logits))):
+    predicted = np.bincount(scores_.argmax(1).numpy(), minlength=len(classnames)) / len(long_tail)
+    print(f"{name:>16}: total variation from the true class frequencies {0.5 * np.abs(predicted - truth).sum():.3f}")

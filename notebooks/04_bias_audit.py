@@ -219,9 +219,38 @@ pd.concat(skew, names=["model", "ranking"]).round(3)
 #   measured retrieval skew;
 # - set the paper's numbers beside ours.
 #
-# **Exercises**
-# 1. Set `NEUTRAL = ("toy",)`. Does the gap shrink? Why not? And what did the
-#    group-describing label cost the dark group in accuracy?
-# 2. Replace `HARMFUL` with a label the models never saw in training ("a criminal
-#    object"). What do both models do with a word they cannot read?
-# 3. Set `N_IMAGES = 300`. What happens to the intervals, and to the sentences in section 3?
+# **Exercises** — each has a solution cell below it (students get a version without them:
+# `make exercises`).
+
+# %% [markdown]
+# **Exercise 1.** Use "toy" as the neutral label. Does the biased model's gap shrink?
+# And what did the group-describing label cost the dark group in accuracy?
+
+# %% tags=["solution"]
+# Exercise 1: a neutral label the models never saw, for the biased model.
+model, _, tokenizer = models[biased]
+with_toy = audit.standard_label_sets(classes, HARMFUL, ("toy",))[2]
+toy_result = audit.outcomes(audit.label_probabilities(model, tokenizer, features[biased], with_toy), with_toy, target)
+display(audit.rates_by_group(toy_result, groups, *GROUPS).round(3))
+table.loc[biased].xs(GROUPS[0], level="row")["accuracy"].round(3)
+
+# %% [markdown]
+# **Exercise 2.** Offer a harmful label that no caption ever used ("criminal object").
+# What do the two models do with a word they cannot read?
+
+# %% tags=["solution"]
+# Exercise 2: an unseen harmful label, both models.
+unseen = audit.LabelSet("L1: unseen word", tuple(classes), ("criminal object",))
+pd.concat({name: audit.rates_by_group(audit.outcomes(audit.label_probabilities(m, t, features[name], unseen),
+                                                     unseen, target), groups, *GROUPS)
+           for name, (m, _, t) in models.items()}).round(3)
+
+# %% [markdown]
+# **Exercise 3.** Audit only 300 images. What happens to the intervals?
+
+# %% tags=["solution"]
+# Exercise 3: the same audit on 300 images: wider intervals.
+few = np.random.default_rng(SEED).choice(len(target), 300, replace=False)
+l1 = label_sets[1]
+audit.rates_by_group(audit.outcomes(probabilities[biased, l1.name][few], l1, target[few]), groups[few],
+                     *GROUPS).round(3)

@@ -11,8 +11,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 
+from clipviz.classroom import strip_solutions
 from clipviz_browser import CHROMIUM, ROOT
 # JupyterLab renders only the cells in view by default; render them all so a screenshot
 # shows the whole notebook and every output is in the page.
@@ -34,8 +36,10 @@ def lab(tmp_path_factory):
         pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium "
                     f"(apt-get install chromium); or set CLIPVIZ_CHROMIUM to a Chromium binary")
     work = tmp_path_factory.mktemp("lab")
-    notebooks = work / "notebooks"
-    shutil.copytree(ROOT / "notebooks", notebooks, ignore=shutil.ignore_patterns("*.py", ".ipynb_checkpoints"))
+    notebooks = work / "notebooks"   # the student versions: what a class opens (nbmake runs the solutions)
+    notebooks.mkdir()
+    for source in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nbformat.write(strip_solutions(nbformat.read(source, as_version=4)), notebooks / source.name)
     settings = work / "settings"
     for name, values in LAB_SETTINGS.items():
         path = settings / name

@@ -1,5 +1,5 @@
-"""Every notebook opened in JupyterLab in Chromium, run, checked and photographed; the
-widgets driven through the page."""
+"""Every notebook, as students get it (solutions replaced by stubs), opened in JupyterLab
+in Chromium, run, checked and photographed; the widgets driven through the page."""
 
 import re
 

@@ -1,0 +1,254 @@
+"""Classroom exports of the notebooks: executed HTML pages, reveal.js slides, and student
+versions without the solutions.
+
+    python -m clipviz.classroom html        # → reports/html/ (+ index.html)
+    python -m clipviz.classroom slides      # → reports/slides/
+    python -m clipviz.classroom exercises   # → exercises/
+
+HTML and slides come from notebooks executed once (kept in build/executed/) with their
+widget state saved, so widgets render without a kernel. Every script they load
+(require.js, the widget renderer, reveal.js) is copied next to them from pinned npm
+packages that `python -m clipviz.classroom assets` downloads from the npm registry into
+build/web/ once (checked against their published sha512; no node needed): the pages make
+no request to another host when opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import copy
+import hashlib
+import html
+import io
+import shutil
+import sys
+import tarfile
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+EXECUTED = ROOT / "build" / "executed"
+WEB = ROOT / "build" / "web" / "node_modules"
+# npm packages the exported pages load: (version, sha512 integrity from the registry)
+WEB_PACKAGES = {
+    "reveal.js": ("4.6.1", "1CW0auaXNPmwmvQ7TwpszwVxMi2Xr5cTS3J3EBC/HHgbPF32Dn7aiu/LKWDOGjMbaDwKQiGmfqcoGQ74HUHCMw=="),
+    "@jupyter-widgets/html-manager": (
+        "1.0.15", "5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA=="),
+    "requirejs": ("2.3.8", "7/cTSLOdYkNBNJcDMWf+luFvMriVm7eYxp4BcFCsAX0wF421Vyce5SXP17c+Jd5otXKGNehIonFlyQXSowL6Mw=="),
+}
+REGISTRY = "https://registry.npmjs.org"
+TEMPLATES = Path(__file__).parent / "nbconvert_templates"
+SOLUTION_TAG = "solution"
+LONG_CODE_LINES = 8   # longer code cells appear on a slide as a fragment with their input hidden
+
+
+# --- exercises ---------------------------------------------------------------------
+def is_solution(cell) -> bool:
+    return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def stub_for(solution) -> nbformat.NotebookNode:
+    """The cell a student gets instead of a solution: the task (the solution's leading
+    comment lines) and a place to write. Runs without error, defines nothing."""
+    task = []
+    for line in solution.source.splitlines():
+        if not line.startswith("#"):
+            break
+        task.append(line)
+    return nbformat.v4.new_code_cell("\n".join(task + ["# Your code here."]), metadata={"tags": ["exercise"]})
+
+
+def strip_solutions(nb) -> nbformat.NotebookNode:
+    """A copy of `nb` with every solution cell replaced by its stub; all else unchanged."""
+    student = copy.deepcopy(nb)
+    student.cells = [stub_for(cell) if is_solution(cell) else cell for cell in student.cells]   # stubs: new ids
+    return student
+
+
+# --- slides -----------------------------------------------------------------------
+def slide_type(cell, first: bool) -> str:
+    """One section = one slide: the title and every "## " heading open a slide; the
+    imports and parameters are skipped; long code cells come in as fragments."""
+    source, tags = cell.source, cell.get("metadata", {}).get("tags", [])
+    if first or (cell.cell_type == "markdown" and source.startswith("## ")):
+        return "slide"
+    if "parameters" in tags or (cell.cell_type == "code" and source.lstrip().startswith(("import ", "from "))):
+        return "skip"
+    if cell.cell_type == "code" and len(source.splitlines()) > LONG_CODE_LINES:
+        return "fragment"
+    return "-"
+
+
+def with_slide_metadata(nb) -> nbformat.NotebookNode:
+    """A copy of `nb` whose cells carry reveal.js slide metadata; long code cells are
+    tagged `hide-input` so that only their output is shown."""
+    slides = copy.deepcopy(nb)
+    for index, cell in enumerate(slides.cells):
+        kind = slide_type(cell, first=index == 0)
+        cell.metadata["slideshow"] = {"slide_type": kind}
+        if kind == "fragment":
+            cell.metadata["tags"] = sorted(set(cell.metadata.get("tags", [])) | {"hide-input"})
+    return slides
+
+
+# --- web assets --------------------------------------------------------------------
+def fetch_web_assets(dest: Path = WEB) -> None:
+    """Download and unpack WEB_PACKAGES into dest/<name>/ unless already there."""
+    for name, (version, integrity) in WEB_PACKAGES.items():
+        target = dest / name
+        if (target / f".version-{version}").exists():
+            continue
+        url = f"{REGISTRY}/{name}/-/{name.split('/')[-1]}-{version}.tgz"
+        with urllib.request.urlopen(url, timeout=120) as response:
+            data = response.read()
+        if base64.b64encode(hashlib.sha512(data).digest()).decode() != integrity:
+            raise RuntimeError(f"{url} does not match its published sha512: not unpacked")
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            for member in archive.getmembers():      # npm tarballs keep everything under package/
+                if member.isfile() and member.name.startswith("package/") and ".." not in member.name:
+                    out = target / member.name[len("package/"):]
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    out.write_bytes(archive.extractfile(member).read())
+        (target / f".version-{version}").touch()
+        print(f"assets: {name}@{version} → {target}")
+
+
+# --- executing and exporting -------------------------------------------------------
+def executed(name: str) -> tuple[nbformat.NotebookNode, float]:
+    """The notebook run with its defaults (widget state kept) and its run time in
+    seconds; reused from build/executed/ while the source is unchanged."""
+    from nbclient import NotebookClient
+
+    source, out = NOTEBOOKS / f"{name}.ipynb", EXECUTED / f"{name}.ipynb"
+    if out.exists() and out.stat().st_mtime >= source.stat().st_mtime:
+        nb = nbformat.read(out, as_version=4)
+        return nb, nb.metadata["clipviz"]["seconds"]
+    nb = nbformat.read(source, as_version=4)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=True,
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    nb.metadata["clipviz"] = {"seconds": round(time.perf_counter() - start, 1)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out)
+    return nb, nb.metadata["clipviz"]["seconds"]
+
+
+def copy_assets(out_dir: Path, reveal: bool = False) -> None:
+    """The scripts the pages load, from build/web's npm packages, into out_dir/assets."""
+    missing = [p for p in ("requirejs/require.js", "@jupyter-widgets/html-manager/dist/embed-amd.js")
+               + (("reveal.js/dist/reveal.js",) if reveal else ()) if not (WEB / p).exists()]
+    if missing:
+        raise FileNotFoundError(f"missing web assets {missing}: run `python -m clipviz.classroom assets` "
+                                f"(`make html` and `make slides` do) to download them into {WEB}")
+    assets = out_dir / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(WEB / "requirejs" / "require.js", assets / "require.js")
+    shutil.copytree(WEB / "@jupyter-widgets" / "html-manager" / "dist", assets / "html-manager",
+                    ignore=shutil.ignore_patterns("*.map", "embed.js", "libembed-amd.js"), dirs_exist_ok=True)
+    if reveal:
+        for part in ("dist", "plugin"):
+            shutil.copytree(WEB / "reveal.js" / part, assets / "reveal.js" / part, dirs_exist_ok=True)
+
+
+def _exporter(kind: str):
+    from nbconvert import HTMLExporter, SlidesExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    config = Config()
+    config.TemplateExporter.extra_template_basedirs = [str(TEMPLATES)]
+    config.HTMLExporter.embed_images = True
+    config.HTMLExporter.require_js_url = "assets/require.js"
+    config.HTMLExporter.widget_renderer_url = "assets/html-manager/embed-amd.js"
+    exporter = (SlidesExporter(config=config, template_name="clipviz-reveal", reveal_url_prefix="assets/reveal.js",
+                               reveal_scroll=True) if kind == "slides"
+                else HTMLExporter(config=config, template_name="clipviz-lab"))
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={"hide-input"}), enabled=True)
+    return exporter
+
+
+def summary(nb) -> tuple[str, str]:
+    """(title, one-line summary): the first heading, and the first "What you will learn" item."""
+    title = nb.cells[0].source.splitlines()[0].lstrip("# ").strip()
+    bullets = [line[2:].strip() for line in nb.cells[0].source.splitlines() if line.startswith("- ")]
+    return title, (bullets[0].rstrip(";.") if bullets else "")
+
+
+def notebook_names() -> list[str]:
+    return sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
+
+
+def export(kind: str, out_dir: Path) -> Path:
+    """Execute (or reuse) every notebook and write its HTML page or slides, plus an index."""
+    copy_assets(out_dir, reveal=kind == "slides")
+    exporter, rows = _exporter(kind), []
+    for name in notebook_names():
+        nb, seconds = executed(name)
+        if kind == "slides":
+            nb = with_slide_metadata(nb)
+        body, _ = exporter.from_notebook_node(nb)
+        page = f"{name}.slides.html" if kind == "slides" else f"{name}.html"
+        (out_dir / page).write_text(body, encoding="utf-8")
+        rows.append((page, *summary(nb), seconds))
+        print(f"{kind}: {out_dir / page} (ran in {seconds:.0f} s)")
+    index = out_dir / "index.html"
+    index.write_text(index_page(rows, "clipviz notebooks" + (" — slides" if kind == "slides" else "")),
+                     encoding="utf-8")
+    return index
+
+
+def index_page(rows, heading: str) -> str:
+    """A plain page linking each export with its summary and run time (no scripts)."""
+    items = "\n".join(f'<tr><td><a href="{html.escape(page)}">{html.escape(title)}</a></td>'
+                      f"<td>{html.escape(line)}</td><td>{seconds:.0f} s</td></tr>"
+                      for page, title, line, seconds in rows)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(heading)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}}
+td,th{{padding:.4rem .8rem;text-align:left;vertical-align:top}}tr:nth-child(even){{background:#f4f4f4}}</style>
+</head><body><h1>{html.escape(heading)}</h1>
+<p>Executed with their default parameters on this machine; run time per notebook.</p>
+<table><tr><th>notebook</th><th>what you will learn first</th><th>run time</th></tr>
+{items}
+</table></body></html>
+"""
+
+
+def write_exercises(out_dir: Path) -> list[Path]:
+    """Student versions of every notebook, solutions replaced by stubs."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in notebook_names():
+        nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        student = strip_solutions(nb)
+        nbformat.write(student, out_dir / f"{name}.ipynb")
+        written.append(out_dir / f"{name}.ipynb")
+        print(f"exercises: {written[-1]} ({sum(map(is_solution, nb.cells))} solutions removed)")
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m clipviz.classroom", description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["assets", "html", "slides", "exercises"])
+    parser.add_argument("--out", help="output folder (default: reports/html, reports/slides, exercises)")
+    args = parser.parse_args(argv)
+    default = {"html": ROOT / "reports" / "html", "slides": ROOT / "reports" / "slides", "exercises": ROOT / "exercises"}
+    out = Path(args.out) if args.out else default.get(args.what)
+    if args.what == "assets":
+        fetch_web_assets()
+    elif args.what == "exercises":
+        write_exercises(out)
+    else:
+        print(f"index: {export(args.what, out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
