@@ -168,7 +168,8 @@ def _exporter(kind: str):
     config.HTMLExporter.require_js_url = "assets/require.js"
     config.HTMLExporter.widget_renderer_url = "assets/html-manager/embed-amd.js"
     exporter = (SlidesExporter(config=config, template_name="clipviz-reveal", reveal_url_prefix="assets/reveal.js",
-                               reveal_scroll=True) if kind == "slides"
+                               reveal_theme="white", reveal_scroll=True)   # "white" loads no remote fonts
+                if kind == "slides"
                 else HTMLExporter(config=config, template_name="clipviz-lab"))
     exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={"hide-input"}), enabled=True)
     return exporter
