@@ -232,4 +232,4 @@ viz.sample_grid(confused_on.subset(label=hardest), n=8, title=f"hardest: {hardes
 # Exercise 3: the trained model's loss for two batch sizes, beside ln B.
 pd.DataFrame({size: {"loss": clip_loss(*pair_features(model, tokenizer, train_set.subset(n=size, seed=SEED)),
                                        model.logit_scale.detach()).item(), "ln B": np.log(size)}
-              for size in (16, min(128, len(train_set)))}).T.round(3)
+              for size in sorted({min(16, len(train_set)), min(128, len(train_set))})}).T.round(3)
