@@ -157,10 +157,12 @@ class TwoTowers(torch.nn.Module):
         super().__init__()
         self.model, self._encode_text = model, encode_text
 
-    def forward(self, images: torch.Tensor, tokens: torch.Tensor, image_autocast: bool, text_autocast: bool):
+    def forward(self, images: torch.Tensor, tokens: torch.Tensor, bf16: bool = False):
+        """(B, D) image and text features in fp32. bf16: autocast the image tower; on GPUs
+        the text tower too, on CPUs only its MLPs (its small attention is slower in bf16)."""
         device_type = images.device.type
-        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=image_autocast):
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
             image_features = self.model.encode_image(images)                     # (b, D)
-        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=text_autocast):
-            text_features = self._encode_text(self.model, tokens)               # (b, D)
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16 and device_type != "cpu"):
+            text_features = self._encode_text(self.model, tokens, mlp_bf16=bf16 and device_type == "cpu")
         return image_features.float(), text_features.float()

@@ -111,13 +111,17 @@ def tokenize(tokenizer, texts: list[str]) -> torch.Tensor:
     return tokens
 
 
-def encode_text(model, tokens: torch.Tensor) -> torch.Tensor:
+def encode_text(model, tokens: torch.Tensor, mlp_bf16: bool = False) -> torch.Tensor:
     """`model.encode_text`, cut to the longest caption in the batch: (N, L) → (N, D).
 
     The text tower is causal and pools at each caption's end token, so the padding
     after the longest caption never influences any output; skipping it gives the same
     features at a fraction of the cost (ShapesWorld captions use ~14 of 48 positions).
     Models of other shapes fall back to their own encode_text.
+
+    mlp_bf16: run each block's MLP in bf16 autocast and its attention in fp32. On CPUs
+    the small attention is slower in bf16 while the MLP (2/3 of the FLOPs) is faster:
+    measured 97 → 70 ms per forward+backward of a 128-caption batch (benchmarks/).
     """
     trimmable = (type(model) is open_clip.model.CLIP and model.text_pool_type == "argmax"
                  and model.attn_mask is not None)
@@ -127,10 +131,26 @@ def encode_text(model, tokens: torch.Tensor) -> torch.Tensor:
     tokens = tokens[:, :length]
     cast_dtype = model.transformer.get_cast_dtype()
     x = model.token_embedding(tokens).to(cast_dtype) + model.positional_embedding[:length].to(cast_dtype)
-    x = model.ln_final(model.transformer(x, attn_mask=model.attn_mask[:length, :length]))
+    mask = model.attn_mask[:length, :length]
+    if mlp_bf16 and _plain_blocks(model.transformer):
+        for block in model.transformer.resblocks:   # ResidualAttentionBlock.forward, MLP in bf16
+            x = x + block.ls_1(block.attention(q_x=block.ln_1(x), attn_mask=mask))
+            with torch.autocast(x.device.type, dtype=torch.bfloat16):
+                update = block.mlp(block.ln_2(x))
+            x = x + block.ls_2(update.to(x.dtype))
+    else:
+        x = model.transformer(x, attn_mask=mask)
+    x = model.ln_final(x)
     x = x[torch.arange(x.shape[0], device=x.device), tokens.argmax(dim=-1)]  # (N, width) at end token
     projection = model.text_projection
     return projection(x) if isinstance(projection, torch.nn.Linear) else x @ projection
+
+
+def _plain_blocks(transformer) -> bool:
+    """True when the blocks are open_clip's standard ones, batch-first, without checkpointing."""
+    return (transformer.batch_first and not transformer.grad_checkpointing
+            and all(type(b) is open_clip.transformer.ResidualAttentionBlock and not hasattr(b, "ln_1_kv")
+                    for b in transformer.resblocks))
 
 
 def token_table(tokenizer, text: str):

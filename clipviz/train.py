@@ -160,9 +160,6 @@ def train(model, dataset, config: TrainConfig = TrainConfig(), tokenizer=None, c
     check_batch(world, config.batch_size, len(dataset))
     device = next(model.parameters()).device
     precision = resolve_precision(config.precision, device)
-    # On CPUs the attention backward of the small text tower is slower in bf16 than in
-    # fp32 (measured: benchmarks/bench_train.py), so there bf16 covers the image tower only.
-    bf16_text = precision == "bf16" and device.type != "cpu"
     out_dir = Path(config.out_dir) if config.out_dir and world.is_main else None
     seed_everything(config.seed)
 
@@ -186,7 +183,7 @@ def train(model, dataset, config: TrainConfig = TrainConfig(), tokenizer=None, c
     for step in bar:
         ids = shard(batch_indices(config.seed, step, len(dataset), config.batch_size), world)
         images = normalize_images(model, dataset.image_batch(ids, size)).to(device)
-        image_features, text_features = towers(images, tokens[ids].to(device), precision == "bf16", bf16_text)
+        image_features, text_features = towers(images, tokens[ids].to(device), bf16=precision == "bf16")
         if world.size > 1:
             loss = global_clip_loss(image_features, text_features, model.logit_scale, world,
                                     config.local_loss, config.gather_with_grad)

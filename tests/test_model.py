@@ -145,3 +145,11 @@ def test_token_table_shows_bpe_pieces_between_start_and_end():
     assert table.token.tolist() == ["<start_of_text>", "a␣", "red␣", "circle␣", "<end_of_text>"]
     korean = token_table(tokenizer, "빨간 원")
     assert len(korean) > 4   # byte-level pieces: more tokens than words
+
+
+def test_text_mlps_in_bf16_stay_close_to_fp32():
+    model, _, tokenizer = create_model("shapes-cnn-tiny", seed=0)
+    tokens = tokenize(tokenizer, ["a small red circle on the left", "something blue", "왼쪽에 있는 작은 빨간 원"])
+    exact, mixed = encode_text(model, tokens), encode_text(model, tokens, mlp_bf16=True)
+    assert torch.nn.functional.cosine_similarity(exact, mixed).min() > 0.999
+    assert not torch.equal(exact, mixed)               # the bf16 path really ran
