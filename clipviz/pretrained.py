@@ -23,6 +23,8 @@ from .world import ShapesWorld
 DEFAULT_MODEL = "shapes-cnn-tiny"
 
 
+# bumped when the training code changes the weights it produces (2: text MLPs in bf16 on CPUs)
+TRAINING_CODE = 2
 # settings that change how a run is shown or computed, never its weights
 NOT_IN_KEY = ("progress", "out_dir", "local_loss", "gather_with_grad")
 
@@ -42,7 +44,7 @@ class Recipe:
 
     def key(self) -> str:
         """Changes whenever anything that shapes the weights changes."""
-        text = json.dumps({"model": self.model, "world": self.world, "n": self.n_train,
+        text = json.dumps({"model": self.model, "world": self.world, "n": self.n_train, "code": TRAINING_CODE,
                            "config": {k: v for k, v in asdict(self.config).items()
                                       if k not in NOT_IN_KEY}}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
