@@ -7,6 +7,7 @@ All functions take unit-norm features, one row per item.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
@@ -98,15 +99,20 @@ def nearest_distinct(queries: torch.Tensor, gallery: torch.Tensor, labels, k: in
     return found
 
 
-def neighbour_agreement(features: torch.Tensor, values, k: int = 10) -> float:
+def neighbour_agreement(features: torch.Tensor, values, k: int = 10, among=None) -> float:
     """The share of each item's k nearest neighbours (cosine, itself excluded) that have the
     same value of an attribute, averaged: how strongly the attribute organises the space.
-    Compare with the chance level Σ_v p_v² of the value frequencies."""
+    Compare with the chance level Σ_v p_v² of the value frequencies.
+
+    among: a boolean mask (N,) of the items to average over (their neighbours are still
+    looked for among all items); default all.
+    """
     codes = torch.as_tensor(pd.factorize(pd.Series(values).astype(str))[0])
     similarity = features @ features.T
     similarity.fill_diagonal_(-float("inf"))
     neighbours = similarity.topk(min(k, len(features) - 1), dim=1).indices        # (N, k)
-    return codes[neighbours].eq(codes[:, None]).float().mean().item()
+    agree = codes[neighbours].eq(codes[:, None]).float()                           # (N, k)
+    return (agree if among is None else agree[torch.as_tensor(np.asarray(among, dtype=bool))]).mean().item()
 
 
 def neighbour_agreement_table(image_features: torch.Tensor, text_features: torch.Tensor,

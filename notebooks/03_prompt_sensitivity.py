@@ -93,7 +93,8 @@ display(summary, bare_vs_photo.rename_axis("template"))
 # %% [markdown]
 # ## 2 · Ensembles
 #
-# Averaging several templates smooths out the quirks of any single one. Two ways:
+# Averaging several templates is meant to smooth out the quirks of any single one — the
+# bars below say whether it does for this model. Two ways:
 # **embedding space** (average the class embeddings, then classify — CLIP's way, one
 # classifier as cheap as a single template) and **probability space** (classify with
 # each template, then average the probabilities). OpenAI picked their 7-template subset

@@ -87,3 +87,11 @@ def test_zero_shot_with_gap_closed():
     result = geometry.zero_shot_with_gap_closed(shifted, [0, 1, 2], classifier, gap)
     assert result["as trained"] == pytest.approx(1 / 3)
     assert result["gap closed"] == 1.0
+
+
+def test_neighbour_agreement_among_a_subset_averages_only_those_rows():
+    features = F.normalize(torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]]), dim=-1)
+    values = ["a", "a", "b", "a"]                      # item 3's nearest neighbour (2) disagrees
+    assert geometry.neighbour_agreement(features, values, k=1) == pytest.approx(0.5)
+    assert geometry.neighbour_agreement(features, values, k=1, among=[False, False, False, True]) == 0.0
+    assert geometry.neighbour_agreement(features, values, k=1, among=[True, True, False, False]) == 1.0
