@@ -32,6 +32,8 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
+from .loss import clip_logits, clip_loss
+
 
 @dataclass(frozen=True)
 class World:
@@ -124,13 +126,10 @@ def global_clip_loss(image_features: torch.Tensor, text_features: torch.Tensor, 
     all_images = gather(image_features, world, gather_with_grad)                  # (B, D)
     all_texts = gather(text_features, world, gather_with_grad)
     if not local_loss:
-        from .loss import clip_loss
-
         return clip_loss(all_images, all_texts, logit_scale)
-    scale = logit_scale.exp()
     labels = torch.arange(len(image_features), device=image_features.device) + world.rank * len(image_features)
-    logits_per_image = scale * F.normalize(image_features, dim=-1) @ F.normalize(all_texts, dim=-1).T   # (b, B)
-    logits_per_text = scale * F.normalize(text_features, dim=-1) @ F.normalize(all_images, dim=-1).T
+    logits_per_image = clip_logits(image_features, all_texts, logit_scale)[0]          # (b, B)
+    logits_per_text = clip_logits(text_features, all_images, logit_scale)[0]           # (b, B)
     return (F.cross_entropy(logits_per_image, labels) + F.cross_entropy(logits_per_text, labels)) / 2
 
 
