@@ -12,6 +12,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from .zeroshot import top1
+
 
 def modality_gap(image_features: torch.Tensor, text_features: torch.Tensor) -> dict:
     """The gap between the modalities' centroids.
@@ -73,14 +75,9 @@ def zero_shot_with_gap_closed(image_features: torch.Tensor, labels, classifier: 
     Returns:
         {"as trained": top-1, "gap closed": top-1}.
     """
-    labels = torch.as_tensor(labels)
     shifted_images, shifted_classes = close_gap(image_features, classifier, gap)
-
-    def accuracy(images, classes):
-        return (images @ classes.T).argmax(1).eq(labels).float().mean().item()
-
-    return {"as trained": accuracy(image_features, classifier),
-            "gap closed": accuracy(shifted_images, shifted_classes)}
+    return {"as trained": top1(image_features, classifier, labels),
+            "gap closed": top1(shifted_images, shifted_classes, labels)}
 
 
 def nearest_distinct(queries: torch.Tensor, gallery: torch.Tensor, labels, k: int = 5) -> list[list]:
