@@ -150,11 +150,12 @@ def reported_loss(loss: torch.Tensor, world: World, local_loss: bool) -> float:
 
 class TwoTowers(torch.nn.Module):
     """Both towers behind one forward(), so DistributedDataParallel can wrap a CLIP model
-    whose training step calls the towers separately."""
+    whose training step calls the towers separately (and the `UsedTokenRows` trained in
+    place of its token table, when given)."""
 
-    def __init__(self, model, encode_text):
+    def __init__(self, model, encode_text, token_rows=None):
         super().__init__()
-        self.model, self._encode_text = model, encode_text
+        self.model, self._encode_text, self.token_rows = model, encode_text, token_rows
 
     def forward(self, images: torch.Tensor, tokens: torch.Tensor, bf16: bool = False):
         """(B, D) image and text features in fp32. bf16: autocast the image tower; on GPUs
@@ -163,5 +164,6 @@ class TwoTowers(torch.nn.Module):
         with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
             image_features = self.model.encode_image(images)                     # (b, D)
         with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16 and device_type != "cpu"):
-            text_features = self._encode_text(self.model, tokens, mlp_bf16=bf16 and device_type == "cpu")
+            text_features = self._encode_text(self.model, tokens, mlp_bf16=bf16 and device_type == "cpu",
+                                              embed=self.token_rows)
         return image_features.float(), text_features.float()
