@@ -28,10 +28,10 @@ def cmd_train(args) -> None:
 
     dataset = parse_data(args.data, n=args.n, seed=args.seed)
     model, _, tokenizer = create_model(args.model, pretrained=args.pretrained, seed=args.seed)
-    config = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                         precision=args.precision, seed=args.seed, out_dir=args.out,
-                         checkpoint_every=args.checkpoint_every, local_loss=args.local_loss,
-                         gather_with_grad=args.gather_with_grad)
+    optional = {k: v for k, v in dict(lr=args.lr, warmup_steps=args.warmup_steps).items() if v is not None}
+    config = TrainConfig(steps=args.steps, batch_size=args.batch_size, **optional, precision=args.precision,
+                         seed=args.seed, out_dir=args.out, checkpoint_every=args.checkpoint_every,
+                         local_loss=args.local_loss, gather_with_grad=args.gather_with_grad)
     main_process = launched_world().is_main      # under torchrun only rank 0 writes and prints
     if main_process:
         Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -118,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="ShapesWorld pairs to generate (--n is refused by torchrun: use --pairs there)")
     train.add_argument("--steps", type=int, default=600, help="optimizer steps")
     train.add_argument("--batch-size", type=int, default=128, help="pairs per step")
-    train.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
+    train.add_argument("--lr", type=float, default=None, help="peak learning rate (None: TrainConfig's default)")
+    train.add_argument("--warmup-steps", type=int, default=None,
+                       help="linear warmup steps before the cosine decay (None: TrainConfig's default)")
     train.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                        help="bf16 autocast where the hardware is fast at it")
     train.add_argument("--seed", type=int, default=0, help="seeds data, init and batch order")
