@@ -63,11 +63,13 @@ slides: web-assets  ## reveal.js slides of every notebook in reports/slides/, vi
 exercises: $(INSTALLED)  ## student versions without solutions in exercises/
 	$(PY) -m clipviz.classroom exercises
 
-bench: $(INSTALLED)  ## speed figures → benchmarks/results/*.json
+bench: $(INSTALLED)  ## speed and accuracy figures → benchmarks/results/*.json
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]' 2>&1 | (grep -v "$(PIP_NOISE)" || true)
 	$(PY) benchmarks/bench_world.py
 	$(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_zeroshot.py
+	$(PY) benchmarks/bench_time_to_accuracy.py
+	$(PY) benchmarks/bench_heldout.py
 
 clean:
 	rm -rf reports/ exercises/ build/ .pytest_cache

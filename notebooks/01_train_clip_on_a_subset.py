@@ -25,7 +25,7 @@
 # - how accuracy grows with the amount of training data, and what happens on colour–shape
 #   combinations it has never seen.
 #
-# **Runs in** about 80 s on a 2-core laptop CPU, most of it the live training run; nothing
+# **Runs in** about a minute on a 2-core laptop CPU, half of it the live training run; nothing
 # needs to be downloaded or cached first.
 #
 # **Your own data or a real CLIP**: change the parameters cell below — `DATA` to
@@ -37,7 +37,7 @@ MODEL = "shapes-cnn-tiny"        # an embedded model, or any open_clip name ("Vi
 PRETRAINED = None                # for open_clip names: a checkpoint path or a tag you have on disk
 DATA = "shapes"                  # "shapes", "csv:PATH" or "folder:PATH"
 SUBSET_SIZE = 4000               # training pairs for the live run below
-LIVE_STEPS = 300                 # steps of the live run (about 50 s; 0 keeps PRETRAINED as it is)
+LIVE_STEPS = 300                 # steps of the live run (about 35 s; 0 keeps PRETRAINED as it is)
 BATCH_SIZE = 128
 SEED = 0
 
@@ -92,7 +92,9 @@ display(token_table(tokenizer, "왼쪽에 있는 작은 빨간 원"))
 # The image tower (a small ResNet here) and the text tower (a transformer) each end in a
 # projection to the same 128-dimensional space. Before training their outputs are
 # unrelated, so every image is about equally similar to every caption: the softmax over a
-# batch of B captions is nearly uniform, and the loss −log(1/B) = **ln B**.
+# batch of B captions is nearly uniform, and the loss −log(1/B) = **ln B**. "Nearly":
+# random features still differ a little from pair to pair, and the initial logit scale
+# (1/0.07) magnifies that spread, so the loss starts a few percent above ln B.
 
 # %%
 display(pd.Series(count_parameters(model), name="parameters").to_frame())
