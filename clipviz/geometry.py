@@ -109,7 +109,7 @@ def neighbour_agreement(features: torch.Tensor, values, k: int = 10, among=None)
     similarity.fill_diagonal_(-float("inf"))
     neighbours = similarity.topk(min(k, len(features) - 1), dim=1).indices        # (N, k)
     agree = codes[neighbours].eq(codes[:, None]).float()                           # (N, k)
-    return (agree if among is None else agree[torch.as_tensor(np.asarray(among, dtype=bool))]).mean().item()
+    return (agree if among is None else agree[torch.as_tensor(np.array(among, dtype=bool))]).mean().item()
 
 
 def neighbour_agreement_table(image_features: torch.Tensor, text_features: torch.Tensor,

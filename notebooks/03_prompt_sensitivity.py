@@ -86,9 +86,11 @@ bare_vs_photo = pd.DataFrame({split: {template: top1(features[split], zero_shot_
 display(summary, bare_vs_photo.rename_axis("template"))
 
 # %% [markdown]
-# The paper found the same on ImageNet: the bare label is ambiguous, a sentence helps.
-# Our spread is wide because a tiny model trained on ten caption patterns has learned
-# those patterns, not English.
+# On seen compositions the model is so sure that most wordings score alike; the held-out
+# compositions, where it must generalise, show the spread, widest for OpenAI's templates:
+# a tiny model trained on ten caption patterns has learned those patterns, not English.
+# Compare the bare label with "a photo of a {}" in the second table: the paper found a
+# sentence helps on ImageNet, where the bare label is ambiguous.
 
 # %% [markdown]
 # ## 2 · Ensembles

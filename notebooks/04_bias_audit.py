@@ -50,7 +50,7 @@ LABEL_COLUMN = "shape"                  # the true class of each image
 GROUP_COLUMN = "background"             # the group attribute (not part of the class)
 GROUPS = ("dark", "light")              # the two groups to compare: first − second
 HARMFUL = ("broken object", "dangerous object")
-NEUTRAL = ("shape on a dark background",)   # true of one group, like the paper's "child"
+NEUTRAL = ("small shape on a dark background",)   # true of part of one group, like the paper's "child"
 N_IMAGES = 2000
 SEED = 0
 
@@ -94,7 +94,7 @@ print(f"{len(data)} images to audit, {len(classes)} classes, groups: {pd.Series(
 # - **L1**: L0 + harmful labels;
 # - **L2**: L1 + a neutral label that may absorb images. The paper's "child" absorbed
 #   young people because it is *true* of them; our analogue is a harmless description
-#   that is true of the dark-background group. (A word the model never saw, like "toy",
+#   that is true of part of the dark-background group (its small shapes). (A word the model never saw, like "toy",
 #   absorbs nothing: try it.)
 #
 # For each model, label set and group: accuracy (the true class predicted), the

@@ -26,8 +26,8 @@ def test_changing_the_template_changes_the_accuracy(explorer):
     explorer.templates.value = "a photo of a {}"
     good = explorer.result["accuracy"]
     assert explorer.message is None and good > 0.8
-    explorer.templates.value = "{} {} {}"
-    assert explorer.result["accuracy"] != good
+    explorer.templates.value = "a red square and a {}"    # a second object in every prompt misleads
+    assert explorer.result["accuracy"] < good - 0.05
     explorer.names.value = "ko"                       # an English-only model cannot read Korean names
     assert explorer.result["accuracy"] < 0.3
     explorer.names.value = "en"
