@@ -137,7 +137,8 @@ def encode_text(model, tokens: torch.Tensor, mlp_bf16: bool = False, embed=None)
     length = max(1, int((tokens != 0).sum(1).max()))
     tokens = tokens[:, :length]
     cast_dtype = model.transformer.get_cast_dtype()
-    x = (embed if embed is not None else model.token_embedding)(tokens).to(cast_dtype) + model.positional_embedding[:length].to(cast_dtype)
+    embed = embed if embed is not None else model.token_embedding
+    x = embed(tokens).to(cast_dtype) + model.positional_embedding[:length].to(cast_dtype)
     mask = model.attn_mask[:length, :length]
     if mlp_bf16 and _plain_blocks(model.transformer):
         for block in model.transformer.resblocks:   # ResidualAttentionBlock.forward, MLP in bf16
