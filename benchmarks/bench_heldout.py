@@ -17,7 +17,8 @@ from clipviz.train import train
 from clipviz.world import CLASS_TEMPLATE
 
 N_EVAL = 1000
-SCHEDULES = {"default (lr 3e-3, 100 warmup steps)": {}, "earlier (lr 2e-3, 10 warmup steps)": dict(lr=2e-3, warmup_steps=10)}
+SCHEDULES = {"default (lr 3e-3, 100 warmup steps)": {},
+             "earlier (lr 2e-3, 10 warmup steps)": dict(lr=2e-3, warmup_steps=10)}
 
 
 def final_accuracy(seed: int, changes: dict) -> dict:
