@@ -60,9 +60,13 @@ def test_killed_and_resumed_run_ends_with_the_same_weights(dataset, tmp_path):
 def test_loss_starts_near_log_b_and_training_lowers_it(dataset):
     model, _, tokenizer = create_model("shapes-cnn-tiny", seed=0)
     batch = dataset.subset(n=128, seed=1)
-    initial = clip_loss(*pair_features(model, tokenizer, batch), model.logit_scale.detach()).item()
-    # unrelated towers: ≈ ln B, plus ½·(logit spread)²: +5 to +9 % over 5 seeds for these random
-    # towers at the initial scale 1/0.07; features without normalisation or a wrong scale give far more
+    image_features, text_features = pair_features(model, tokenizer, batch)
+    initial = clip_loss(image_features, text_features, model.logit_scale.detach()).item()
+    # unrelated towers: a matched pair is no closer than a mismatched one (captions shifted by one)
+    mismatched = clip_loss(image_features, text_features.roll(1, 0), model.logit_scale.detach()).item()
+    assert initial == pytest.approx(mismatched, rel=0.02)
+    # ≈ ln B, plus ½·(logit spread)²: +5 to +9 % over 5 seeds for these random towers at the
+    # initial scale 1/0.07; features without normalisation or a wrong scale give far more
     assert initial == pytest.approx(math.log(128), rel=0.1)
     history = train(model, dataset, TrainConfig(**dict(SMALL, steps=40, warmup_steps=5, lr=5e-4)))
     assert history.loss.tail(5).mean() < 0.85 * history.loss.iloc[0]
