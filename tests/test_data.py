@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 
 from clipviz.data import CsvDataset, FolderDataset, load_dataset
+from clipviz.model import create_model, normalize_images
 from clipviz.world import ShapesWorld
 
 SAMPLE = Path(__file__).parents[1] / "data" / "sample" / "captions.csv"
@@ -124,3 +125,10 @@ def test_split_keeps_the_captions_of_an_image_together(tmp_path):
     assert set(first.meta.filepath).isdisjoint(second.meta.filepath)
     with pytest.raises(ValueError, match="0 < fraction < 1"):
         FolderDataset(tmp_path).split(1.0)
+
+
+def test_training_batches_reach_the_image_tower_channels_last():
+    model, _, _ = create_model("shapes-cnn-tiny")
+    batch = ShapesWorld().dataset("test", n=4).image_batch(range(4), 64)
+    images = normalize_images(model, batch)   # the convolutions' fast layout survives normalising
+    assert images.is_contiguous(memory_format=torch.channels_last)
