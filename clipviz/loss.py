@@ -7,7 +7,8 @@
     loss = (CE(logits, labels, axis=0) + CE(logits, labels, axis=1)) / 2
 
 At initialisation the embeddings are unrelated, every row of the softmax is close to
-uniform, and the loss is close to ln(n).
+uniform, and the loss is close to ln(n): exactly `chance_loss`, which is ln(n) plus about
+half the variance of a row of logits.
 """
 
 from __future__ import annotations
@@ -54,6 +55,22 @@ def clip_loss(image_features: torch.Tensor, text_features: torch.Tensor,
     logits_per_image, logits_per_text = clip_logits(image_features, text_features, logit_scale)
     labels = torch.arange(batch, device=image_features.device)
     return (F.cross_entropy(logits_per_image, labels) + F.cross_entropy(logits_per_text, labels)) / 2
+
+
+def chance_loss(image_features: torch.Tensor, text_features: torch.Tensor,
+                logit_scale: torch.Tensor) -> float:
+    """The loss these features would give if the pairing were random: each row's
+    log-sum-exp minus its mean logit, averaged over rows and both directions (= the mean
+    of `clip_loss` over every cyclic shift of the captions).
+
+    It is ≥ ln B, and ≈ ln B + ½·(variance of a row of logits): an untrained CLIP sits
+    here. Between unrelated random towers that variance ≈ scale²·(1 - c)/D, c the mean
+    cosine between the row's items and D the joint space's size (benchmarks/bench_init_loss.py).
+    """
+    logits_per_image, logits_per_text = clip_logits(image_features, text_features, logit_scale)
+    per_direction = [(logits.logsumexp(1) - logits.mean(1)).mean().item()   # (B, B) → scalar
+                     for logits in (logits_per_image, logits_per_text)]
+    return sum(per_direction) / 2
 
 
 def in_batch_accuracy(image_features: torch.Tensor, text_features: torch.Tensor) -> tuple[float, float]:

@@ -50,7 +50,7 @@ import clipviz
 from clipviz import viz
 from clipviz.embed import encode_images, pair_features
 from clipviz.evaluate import zero_shot_confusion
-from clipviz.loss import clip_loss
+from clipviz.loss import chance_loss, clip_loss
 from clipviz.metrics import linear_probe
 from clipviz.model import count_parameters, token_table
 from clipviz.notebook import load_data, load_model, sweep_table
@@ -94,7 +94,11 @@ display(token_table(tokenizer, "왼쪽에 있는 작은 빨간 원"))
 # unrelated, so every image is about equally similar to every caption: the softmax over a
 # batch of B captions is nearly uniform, and the loss −log(1/B) = **ln B**. "Nearly":
 # random features still differ a little from pair to pair, and the initial logit scale
-# (1/0.07) magnifies that spread, so the loss starts a few percent above ln B.
+# (1/0.07) magnifies that spread. An untrained CLIP scores its true pairs like random
+# ones, so its loss is the *chance loss* of its logits: ln B plus about half the variance
+# of a row of logits. That variance goes as 1/(dimensions of the joint space): in these
+# 128 dimensions the loss starts 3–9 % above ln B, in 512 about 1 %
+# (`benchmarks/bench_init_loss.py`).
 
 # %%
 display(pd.Series(count_parameters(model), name="parameters").to_frame())
@@ -104,9 +108,10 @@ viz.similarity_matrix(*pair_features(model, tokenizer, batch), batch.captions, "
 
 # %%
 batch_size = min(BATCH_SIZE, len(train_set))
-initial_loss = clip_loss(*pair_features(model, tokenizer, train_set.subset(n=batch_size, seed=SEED)),
-                         model.logit_scale.detach())
-print(f"loss of the untrained model on a batch of {batch_size}: {initial_loss:.3f}   "
+untrained = pair_features(model, tokenizer, train_set.subset(n=batch_size, seed=SEED))
+scale = model.logit_scale.detach()
+print(f"loss of the untrained model on a batch of {batch_size}: {clip_loss(*untrained, scale):.3f}   "
+      f"with the captions paired at random: {chance_loss(*untrained, scale):.3f}   "
       f"ln(B) = {np.log(batch_size):.3f}")
 
 # %% [markdown]

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from open_clip.loss import ClipLoss
 
-from clipviz.loss import clip_logits, clip_loss
+from clipviz.loss import chance_loss, clip_logits, clip_loss
 
 
 @pytest.mark.parametrize("batch", [2, 3, 17, 64])
@@ -59,3 +59,22 @@ def test_batch_of_one_is_refused():
 def test_mismatched_shapes_are_refused():
     with pytest.raises(ValueError, match=r"\(B, D\)"):
         clip_loss(torch.randn(4, 8), torch.randn(3, 8), torch.tensor(1.0))
+
+
+def test_chance_loss_is_the_mean_loss_over_every_shift_of_the_captions():
+    g = torch.Generator().manual_seed(0)
+    image, text = torch.randn(12, 8, generator=g, dtype=torch.float64), torch.randn(12, 8, generator=g, dtype=torch.float64)
+    scale = torch.tensor(2.5, dtype=torch.float64)
+    shifted = [clip_loss(image, text.roll(k, 0), scale).item() for k in range(12)]   # every pairing of a row once
+    assert chance_loss(image, text, scale) == pytest.approx(np.mean(shifted), abs=1e-12)
+
+
+def test_chance_loss_is_log_b_plus_half_the_logit_variance():
+    g = torch.Generator().manual_seed(1)
+    image, text = torch.randn(256, 64, generator=g), torch.randn(256, 64, generator=g)
+    scale = torch.tensor(1.0)   # small spread: the second-order term is all there is
+    variance = np.mean([logits.var(1, unbiased=False).mean().item()   # ≈ e²/64 in each direction
+                        for logits in clip_logits(image, text, scale)])
+    expected = math.log(256) + variance / 2
+    assert chance_loss(image, text, scale) == pytest.approx(expected, rel=2e-3)
+    assert chance_loss(image, image, scale) > math.log(256)   # never below ln B, even for a perfect pairing
