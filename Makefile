@@ -70,6 +70,7 @@ bench: $(INSTALLED)  ## speed and accuracy figures → benchmarks/results/*.json
 	$(PY) benchmarks/bench_zeroshot.py
 	$(PY) benchmarks/bench_time_to_accuracy.py
 	$(PY) benchmarks/bench_heldout.py
+	$(PY) benchmarks/bench_init_loss.py --train 3
 
 clean:
 	rm -rf reports/ exercises/ build/ .pytest_cache
