@@ -3,9 +3,10 @@
 the default recipe: steps to 95 % zero-shot top-1 on seen compositions and the final
 held-out accuracy, 128-d beside 256-d over N seeds.
 
-Why the dimension: two unrelated random towers give image-caption cosines whose spread
-over a batch has a variance ≈ (1 - mean caption-caption cosine) / embed_dim; the initial
-logit scale 1/0.07 magnifies it, and the loss sits ≈ ½·(logit spread)² above ln B.
+Why the dimension: between two unrelated random towers a row of logits has a variance
+≈ scale²·(1 - mean cosine of the row's items) / embed_dim, and the loss sits about half
+that variance above ln B (`clipviz.loss.chance_loss`); `initial_excess` prints this
+estimate beside the measured loss.
 """
 
 import argparse
@@ -60,7 +61,7 @@ def initial_excess(name: str, batch) -> dict[str, list[float]]:
 
 
 def trained(name: str, seed: int) -> dict:
-    """The default recipe on model `name`: first step (of every 20th) at ≥ 95 % seen, final accuracies."""
+    """The default recipe on model `name`: first step (of every EVAL_EVERY-th) at ≥ 95 % seen, final accuracies."""
     spec = recipe(DEFAULT_MODEL)
     world = spec.make_world()
     seen, heldout = world.dataset("test", n=N_EVAL), world.dataset("heldout", n=N_EVAL)

@@ -7,8 +7,8 @@
     loss = (CE(logits, labels, axis=0) + CE(logits, labels, axis=1)) / 2
 
 At initialisation the embeddings are unrelated, every row of the softmax is close to
-uniform, and the loss is close to ln(n): exactly `chance_loss`, which is ln(n) plus about
-half the variance of a row of logits.
+uniform, and the loss is close to `chance_loss`: ln(n) plus about half the variance of
+a row of logits.
 """
 
 from __future__ import annotations
