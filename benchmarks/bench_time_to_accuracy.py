@@ -17,7 +17,7 @@ from clipviz.pretrained import DEFAULT_MODEL, recipe
 from clipviz.train import train
 from clipviz.world import CLASS_TEMPLATE
 
-TARGET, EVAL_EVERY, N_EVAL = 0.95, 20, 1000
+TARGET, EVAL_EVERY, N_EVAL = 0.95, 10, 1000   # the step is known to within EVAL_EVERY
 
 
 class ReachedTarget(Exception):
