@@ -8,13 +8,11 @@ from dataclasses import replace
 
 import torch
 
-from common import write
+from common import top1, write
 
-from clipviz.evaluate import evaluate
 from clipviz.model import create_model
 from clipviz.pretrained import DEFAULT_MODEL, recipe
 from clipviz.train import train
-from clipviz.world import CLASS_TEMPLATE
 
 N_EVAL = 1000
 SCHEDULES = {"default (lr 3e-3, 100 warmup steps)": {},
@@ -28,8 +26,8 @@ def final_accuracy(seed: int, changes: dict) -> dict:
     model, _, tokenizer = create_model(spec.model, seed=seed)
     history = train(model, world.dataset("train", n=spec.n_train),
                     replace(spec.config, seed=seed, progress=False, **changes), tokenizer=tokenizer)
-    return {split: evaluate(model, world.dataset(split, n=N_EVAL), classes, [CLASS_TEMPLATE], tokenizer,
-                            ks=())["acc1"] for split in ("test", "heldout")} | {
+    return {split: top1(model, world.dataset(split, n=N_EVAL), classes, tokenizer)
+            for split in ("test", "heldout")} | {
         "seed": seed, "train_seconds": float(history.seconds.iloc[-1])}
 
 

@@ -20,15 +20,14 @@ from pathlib import Path
 import open_clip
 import torch
 
-from common import write
+from common import top1, write
 
 from clipviz.embed import pair_features
-from clipviz.evaluate import evaluate
 from clipviz.loss import clip_loss
 from clipviz.model import CONFIG_DIR, TINY_MODELS, create_model
 from clipviz.pretrained import DEFAULT_MODEL, recipe
 from clipviz.train import train
-from clipviz.world import CLASS_TEMPLATE, ShapesWorld
+from clipviz.world import ShapesWorld
 
 DIMENSIONS, SEEDS, BATCH = (128, 256, 512), range(5), 128
 TARGET, EVAL_EVERY, N_EVAL = 0.95, 20, 1000
@@ -67,20 +66,19 @@ def trained(name: str, seed: int) -> dict:
     seen, heldout = world.dataset("test", n=N_EVAL), world.dataset("heldout", n=N_EVAL)
     classes = world.classnames("all")
     model, _, tokenizer = create_model(name, seed=seed)
-    accuracy = lambda m, data: evaluate(m, data, classes, [CLASS_TEMPLATE], tokenizer, ks=())["acc1"]
     reached = []
 
     def check(row, model):
         if row["step"] % EVAL_EVERY == 0 and not reached:
             model.eval()
-            if accuracy(model, seen) >= TARGET:
+            if top1(model, seen, classes, tokenizer) >= TARGET:
                 reached.append(row["step"])
             model.train()
 
     train(model, world.dataset("train", n=spec.n_train), replace(spec.config, seed=seed, progress=False),
           tokenizer=tokenizer, callbacks=[check])
     return {"seed": seed, "steps_to_95": reached[0] if reached else None,
-            "seen": accuracy(model, seen), "heldout": accuracy(model, heldout)}
+            "seen": top1(model, seen, classes, tokenizer), "heldout": top1(model, heldout, classes, tokenizer)}
 
 
 def main() -> None:

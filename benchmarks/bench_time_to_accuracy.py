@@ -9,13 +9,11 @@ from dataclasses import replace
 
 import torch
 
-from common import write
+from common import top1, write
 
-from clipviz.evaluate import evaluate
 from clipviz.model import create_model
 from clipviz.pretrained import DEFAULT_MODEL, recipe
 from clipviz.train import train
-from clipviz.world import CLASS_TEMPLATE
 
 TARGET, EVAL_EVERY, N_EVAL = 0.95, 10, 1000   # the step is known to within EVAL_EVERY
 
@@ -40,10 +38,10 @@ def time_to_target(seed: int, precision: str) -> dict:
             return
         start = time.perf_counter()
         model.eval()
-        acc = evaluate(model, seen, classes, [CLASS_TEMPLATE], tokenizer, ks=())["acc1"]
+        acc = top1(model, seen, classes, tokenizer)
         if acc >= TARGET:
             found.update(steps=row["step"], train_seconds=row["seconds"] - eval_seconds, seen_acc1=acc,
-                         heldout_acc1=evaluate(model, heldout, classes, [CLASS_TEMPLATE], tokenizer, ks=())["acc1"])
+                         heldout_acc1=top1(model, heldout, classes, tokenizer))
             raise ReachedTarget
         model.train()
         eval_seconds += time.perf_counter() - start
@@ -51,7 +49,7 @@ def time_to_target(seed: int, precision: str) -> dict:
     config = replace(spec.config, seed=seed, precision=precision, progress=False)
     try:
         history = train(model, train_set, config, tokenizer=tokenizer, callbacks=[check])
-        final = evaluate(model, seen, classes, [CLASS_TEMPLATE], tokenizer, ks=())["acc1"]
+        final = top1(model, seen, classes, tokenizer)
         return {"seed": seed, "precision": precision, "reached": False, "steps": config.steps,
                 "train_seconds": float(history.seconds.iloc[-1]) - eval_seconds, "seen_acc1": final}
     except ReachedTarget:

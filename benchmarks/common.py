@@ -10,6 +10,9 @@ from pathlib import Path
 
 import torch
 
+from clipviz.evaluate import evaluate
+from clipviz.world import CLASS_TEMPLATE
+
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -27,3 +30,8 @@ def write(name: str, figures: dict) -> Path:
     path.write_text(json.dumps(payload, indent=2))
     print(f"wrote {path}")
     return path
+
+
+def top1(model, dataset, classnames, tokenizer) -> float:
+    """Zero-shot top-1 with the single template "a photo of a {}" (the benchmarks' accuracy)."""
+    return evaluate(model, dataset, classnames, [CLASS_TEMPLATE], tokenizer, ks=())["acc1"]
