@@ -39,8 +39,8 @@ class TrainConfig:
     batch_size: int = 128          # negatives per pair = B - 1; 128 fits a laptop step in ~0.1 s
     lr: float = 3e-3               # tiny towers trained from scratch tolerate a high peak rate
     weight_decay: float = 0.1      # applied to weight matrices only (not gains, biases, scale)
-    warmup_steps: int = 100        # a long warmup: held-out compositions 0.84-0.99 over 3 seeds,
-                                   # 0.22-0.78 with 10 steps at lr 2e-3 (benchmarks/bench_heldout.py)
+    warmup_steps: int = 100        # a long warmup: held-out compositions 0.86-0.99 over 3 seeds,
+                                   # 0.51-0.80 with 10 steps at lr 2e-3 (benchmarks/bench_heldout.py)
     beta1: float = 0.9
     beta2: float = 0.98            # the paper's value: steadier for large-batch contrastive training
     eps: float = 1e-6              # the paper's value

@@ -90,14 +90,14 @@ display(token_table(tokenizer, "왼쪽에 있는 작은 빨간 원"))
 # ## 3 · Two towers, one space
 #
 # The image tower (a small ResNet here) and the text tower (a transformer) each end in a
-# projection to the same 128-dimensional space. Before training their outputs are
+# projection to the same 192-dimensional space. Before training their outputs are
 # unrelated, so every image is about equally similar to every caption: the softmax over a
 # batch of B captions is nearly uniform, and the loss −log(1/B) = **ln B**. "Nearly":
 # random features still differ a little from pair to pair, and the initial logit scale
 # (1/0.07) magnifies that spread. An untrained CLIP scores its true pairs like random
 # ones, so its loss is the *chance loss* of its logits: ln B plus about half the variance
-# of a row of logits. That variance goes as 1/(dimensions of the joint space): in these
-# 128 dimensions the loss starts 3–9 % above ln B, in 512 about 1 %
+# of a row of logits. That variance goes as 1/(dimensions of the joint space): in 128
+# dimensions the loss starts 3–9 % above ln B, in these 192 2–4 %, in 512 about 1 %
 # (`benchmarks/bench_init_loss.py`).
 
 # %%

@@ -55,7 +55,7 @@ from clipviz.zeroshot import zero_shot_classifier
 # ## 1 · Encode images and captions
 #
 # Every pair gives two points: its image and its caption, both unit vectors in the same
-# 128-dimensional space. The encodings are cached on disk, keyed by the model's weights
+# 192-dimensional space. The encodings are cached on disk, keyed by the model's weights
 # and the data, so a re-run skips this step.
 
 # %%
@@ -70,7 +70,7 @@ print(f"{len(meta)} pairs → {len(points)} points of dimension {features.shape[
 # %% [markdown]
 # ## 2 · One map for both modalities
 #
-# UMAP places points that are neighbours in the 128-d space (by cosine similarity) near
+# UMAP places points that are neighbours in the 192-d space (by cosine similarity) near
 # each other on the page. Images are dots, captions crosses; the colour is an attribute.
 # The static figure below is coloured by the first attribute (colour, for ShapesWorld);
 # the explorer under it lets you pick another.
@@ -84,7 +84,7 @@ EmbeddingExplorer(umap_coords, points, attributes, "UMAP of images and captions"
 
 # %% [markdown]
 # Which attributes organise the space? For each image, look at its 10 nearest images (in
-# 128-d, not on the map) and count how many share its colour, shape, …; the same for
+# 192-d, not on the map) and count how many share its colour, shape, …; the same for
 # captions. "chance" is what random neighbours would give.
 
 # %%
@@ -166,7 +166,7 @@ viz.text_results(images[query_rows], top_captions, "image → text: the nearest 
 # ## 6 · PCA beside UMAP: how far to trust a map
 #
 # PCA is linear: distances along its two axes are real, but two directions cannot show
-# 128. UMAP bends space to keep neighbourhoods: a point's neighbours on the map are
+# 192. UMAP bends space to keep neighbourhoods: a point's neighbours on the map are
 # usually its neighbours in the embedding, but the distances **between** clusters and
 # their sizes mean little. *Trustworthiness* (scikit-learn) measures the first property:
 # 1.0 means no point gained false neighbours on the map.

@@ -25,7 +25,8 @@ def test_tiny_models_build_and_embed(name):
     images = ShapesWorld().dataset("test", n=4).image_batch(range(4), 64)
     image_features = model.encode_image(normalize_images(model, images))
     text_features = model.encode_text(tokenize(tokenizer, ["a red circle", "빨간 원"]))
-    assert image_features.shape == (4, 128) and text_features.shape == (2, 128)
+    dim = open_clip.get_model_config(name)["embed_dim"]
+    assert image_features.shape == (4, dim) and text_features.shape == (2, dim)
     counts = count_parameters(model)
     assert counts["image tower"] + counts["text tower"] + 1 == counts["total"]
 

@@ -64,10 +64,10 @@ def test_loss_starts_near_log_b_and_training_lowers_it(dataset):
     initial = clip_loss(image_features, text_features, model.logit_scale.detach()).item()
     # unrelated towers: the true pairing scores like a random one
     assert initial == pytest.approx(chance_loss(image_features, text_features, model.logit_scale.detach()), rel=0.02)
-    # ≈ ln B plus half the logit variance, ≈ scale²·(1 - mean cosine)/embed_dim: +3 to +9 %
-    # over 5 seeds in 128 dimensions (benchmarks/bench_init_loss.py); features without
+    # ≈ ln B plus half the logit variance, ≈ scale²·(1 - mean cosine)/embed_dim: +2 to +4 %
+    # over 5 seeds in 192 dimensions (benchmarks/bench_init_loss.py); features without
     # normalisation or a wrong scale give far more
-    assert initial == pytest.approx(math.log(128), rel=0.1)
+    assert math.log(128) < initial < 1.05 * math.log(128)
     history = train(model, dataset, TrainConfig(**dict(SMALL, steps=40, warmup_steps=5, lr=5e-4)))
     assert history.loss.tail(5).mean() < 0.85 * history.loss.iloc[0]
 

@@ -26,7 +26,7 @@ def test_changing_the_template_changes_the_accuracy(explorer):
     explorer.templates.value = "a photo of a {}"
     good = explorer.result["accuracy"]
     assert explorer.message is None and good > 0.8
-    explorer.templates.value = "a red square and a {}"    # a second object in every prompt misleads
+    explorer.templates.value = "a red square and a blue circle and a {}"   # two more objects in every prompt mislead
     assert explorer.result["accuracy"] < good - 0.05
     explorer.names.value = "ko"                       # an English-only model cannot read Korean names
     assert explorer.result["accuracy"] < 0.3
