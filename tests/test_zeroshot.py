@@ -110,7 +110,7 @@ def test_template_means_ensemble_equals_the_classifier(model_and_tokenizer):
     classes = ["red circle", ["blue square", "파란 사각형"], "green star"]
     templates = ["a photo of a {}", "a {}", "there is a {}"]
     means = template_class_means(model, tokenizer, classes, templates)
-    assert means.shape[:2] == (3, 3)   # (classes, templates, D)
+    assert means.shape == (3, 3, model.text_projection.shape[1])   # (classes, templates, joint-space D)
     assert torch.allclose(ensemble(means), zero_shot_classifier(model, tokenizer, classes, templates), atol=1e-6)
     assert torch.allclose(ensemble(means, [1]), zero_shot_classifier(model, tokenizer, classes, ["a {}"]), atol=1e-6)
 
