@@ -67,6 +67,7 @@ bench: $(INSTALLED)  ## speed and accuracy figures → benchmarks/results/*.json
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]' 2>&1 | (grep -v "$(PIP_NOISE)" || true)
 	$(PY) benchmarks/bench_world.py
 	$(PY) benchmarks/bench_train.py
+	$(PY) benchmarks/profile_step.py
 	$(PY) benchmarks/bench_zeroshot.py
 	$(PY) benchmarks/bench_time_to_accuracy.py
 	$(PY) benchmarks/bench_heldout.py

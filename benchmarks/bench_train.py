@@ -6,11 +6,15 @@ For each default tiny model and precision, side by side in one run:
   this machine's matmul peak for that dtype, measured here too;
 - peak RSS of the process.
 
+These machines are noisy (the same step runs ~10 % slower for minutes at a time), so the
+whole comparison runs --repeats times, interleaved (peaks, then each trainer and precision
+in turn), and each figure is the median over the repeats of its per-repeat value.
+
 open_clip's trainer runs in-process (`open_clip_train.main.main`) on its synthetic dataset
 (same model, batch size, precision and thread count); it needs `braceexpand` and
 `webdataset` installed (`pip install -e '.[bench]'`).
 
-Usage: python benchmarks/bench_train.py [--models shapes-cnn-tiny,...] [--steps 30]
+Usage: python benchmarks/bench_train.py [--models shapes-cnn-tiny,...] [--steps 24] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from clipviz.train import TrainConfig, train
 from clipviz.world import ShapesWorld
 
 WARMUP = 8
+PRECISIONS = ("fp32", "bf16")   # bf16_speedup compares the second with the first
 
 
 def matmul_peak(dtype: torch.dtype, n: int = 2048, repeats: int = 10) -> float:
@@ -102,36 +107,55 @@ def open_clip_pairs_per_second(name: str, batch: int, steps: int, precision: str
     return statistics.median(rates)
 
 
+def one_repeat(name: str, args, flops: dict) -> list[dict]:
+    """Matmul peaks, then both trainers at both precisions: one row per precision."""
+    peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
+    rows = []
+    for precision in PRECISIONS:
+        ours = clipviz_pairs_per_second(name, args.batch_size, args.steps, precision)
+        theirs = open_clip_pairs_per_second(name, args.batch_size, args.steps, precision)
+        achieved = flops[precision] * ours / args.batch_size
+        rows.append({"precision": precision, "clipviz_pairs_per_s": ours, "open_clip_pairs_per_s": theirs,
+                     "ratio": ours / theirs, "matmul_peak_gflop_per_s": peaks[precision] / 1e9,
+                     "achieved_gflop_per_s": achieved / 1e9, "share_of_matmul_peak": achieved / peaks[precision]})
+    rows[1]["bf16_speedup"] = rows[1]["clipviz_pairs_per_s"] / rows[0]["clipviz_pairs_per_s"]
+    return rows
+
+
+def median_row(repeats: list[dict]) -> dict:
+    """The median over repeats of every figure the repeats share."""
+    return {key: statistics.median(r[key] for r in repeats) for key in repeats[0]
+            if key != "precision" and all(key in r for r in repeats)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="shapes-cnn-tiny,shapes-rn-tiny,shapes-vit-tiny")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=24, help="measured steps (after warm-up)")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats; medians are reported")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
-    print(f"matmul peak: fp32 {peaks['fp32'] / 1e9:.0f} GFLOP/s, bf16 {peaks['bf16'] / 1e9:.0f} GFLOP/s "
-          f"({peaks['bf16'] / peaks['fp32']:.1f}x)")
     rows = []
     for name in args.models.split(","):
-        for precision in ("fp32", "bf16"):
-            ours = clipviz_pairs_per_second(name, args.batch_size, args.steps, precision)
-            theirs = open_clip_pairs_per_second(name, args.batch_size, args.steps, precision)
-            flops = step_flops(name, args.batch_size, precision == "bf16")
-            achieved = flops * ours / args.batch_size
-            row = {"model": name, "precision": precision, "clipviz_pairs_per_s": ours,
-                   "open_clip_pairs_per_s": theirs, "ratio": ours / theirs, "gflop_per_step": flops / 1e9,
-                   "achieved_gflop_per_s": achieved / 1e9, "share_of_matmul_peak": achieved / peaks[precision]}
+        flops = {p: step_flops(name, args.batch_size, p == "bf16") for p in PRECISIONS}
+        repeats = [one_repeat(name, args, flops) for _ in range(args.repeats)]
+        for i, precision in enumerate(PRECISIONS):
+            runs = [repeat[i] for repeat in repeats]
+            row = {"model": name, "precision": precision, "gflop_per_step": flops[precision] / 1e9,
+                   **median_row(runs), "repeats": runs}
             rows.append(row)
-            print(f"{name:>16} {precision}: clipviz {ours:6.0f} pairs/s | open_clip {theirs:6.0f} pairs/s | "
-                  f"ratio {ours / theirs:.2f} | {flops / 1e9:.1f} GFLOP/step | "
-                  f"{row['share_of_matmul_peak']:.1%} of the {precision} matmul peak")
+            speedup = f" | {row['bf16_speedup']:.2f}x fp32" if "bf16_speedup" in row else ""
+            print(f"{name:>16} {precision}: clipviz {row['clipviz_pairs_per_s']:6.0f} pairs/s | open_clip "
+                  f"{row['open_clip_pairs_per_s']:6.0f} pairs/s | ratio {row['ratio']:.2f}{speedup} | "
+                  f"{row['gflop_per_step']:.1f} GFLOP/step | {row['share_of_matmul_peak']:.1%} of the "
+                  f"{precision} matmul peak ({row['matmul_peak_gflop_per_s']:.0f} GFLOP/s)", flush=True)
     peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {peak_rss_mib:.0f} MiB")
+    print(f"peak RSS {peak_rss_mib:.0f} MiB; medians of {args.repeats} interleaved repeats")
     write("train", {"batch_size": args.batch_size, "threads": args.threads, "warmup_steps": WARMUP,
-                    "measured_steps": args.steps, "matmul_peak_gflop_per_s": {k: v / 1e9 for k, v in peaks.items()},
-                    "rows": rows, "peak_rss_mib": peak_rss_mib})
+                    "measured_steps": args.steps, "repeats": args.repeats, "rows": rows,
+                    "peak_rss_mib": peak_rss_mib})
 
 
 if __name__ == "__main__":
