@@ -39,6 +39,7 @@ from clipviz.world import ShapesWorld
 
 WARMUP = 8
 PRECISIONS = ("fp32", "bf16")   # bf16_speedup compares the second with the first
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 
 def matmul_peak(dtype: torch.dtype, n: int = 2048, repeats: int = 10) -> float:
@@ -109,7 +110,7 @@ def open_clip_pairs_per_second(name: str, batch: int, steps: int, precision: str
 
 def one_repeat(name: str, args, flops: dict) -> list[dict]:
     """Matmul peaks, then both trainers at both precisions: one row per precision."""
-    peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
+    peaks = {precision: matmul_peak(DTYPES[precision]) for precision in PRECISIONS}
     rows = []
     for precision in PRECISIONS:
         ours = clipviz_pairs_per_second(name, args.batch_size, args.steps, precision)

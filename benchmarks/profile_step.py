@@ -16,7 +16,7 @@ import argparse
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from bench_train import matmul_peak, step_flops
+from bench_train import DTYPES, PRECISIONS, matmul_peak, step_flops
 from common import write
 
 from clipviz.model import create_model
@@ -24,14 +24,13 @@ from clipviz.train import TrainConfig, train
 from clipviz.world import ShapesWorld
 
 WARMUP = 10
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 # aten ops that are matrix products (what the matmul peak measures)
 MATRIX_OPS = ("aten::convolution_backward", "aten::mkldnn_convolution", "aten::mm", "aten::addmm",
               "aten::bmm", "aten::baddbmm", "aten::_convolution", "aten::convolution")
 
 
 def op_times(name: str, precision: str, steps: int, batch: int) -> dict[str, float]:
-    """Self CPU milliseconds per training step of each aten op (and the profiler's total)."""
+    """Own CPU milliseconds per training step of each op the profiler saw."""
     model, _, _ = create_model(name)
     dataset = ShapesWorld(seed=0).dataset("train", n=batch * (WARMUP + steps + 1))
     profiler = profile(activities=[ProfilerActivity.CPU])
@@ -57,7 +56,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     figures = {}
-    for precision in ("fp32", "bf16"):
+    for precision in PRECISIONS:
         per_op = op_times(args.model, precision, args.steps, args.batch_size)
         step_ms = sum(per_op.values())
         matrix_ms = sum(ms for op, ms in per_op.items() if op in MATRIX_OPS)
