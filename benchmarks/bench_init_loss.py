@@ -52,7 +52,7 @@ def initial_excess(name: str, batch) -> dict[str, list[float]]:
         model, _, tokenizer = create_model(name, seed=seed)
         image_features, text_features = pair_features(model, tokenizer, batch)   # (B, D) each, unit rows
         scale = model.logit_scale.exp().item()
-        loss = clip_loss(image_features, text_features, model.logit_scale.detach()).item()
+        loss = clip_loss(image_features, text_features, model.logit_scale.exp().detach()).item()
         spread = sum(1 - (f @ f.T).mean().item() for f in (image_features, text_features))   # Σ (1 - c)
         measured.append(loss / math.log(len(batch)) - 1)
         estimated.append(scale ** 2 * spread / text_features.shape[1] / 4 / math.log(len(batch)))

@@ -62,7 +62,7 @@ def step_flops(name: str, batch: int, bf16: bool) -> int:
     with FlopCounterMode(display=False) as counter:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             image_features = model.encode_image(images)
-        loss = clip_loss(image_features.float(), encode_text(model, tokens).float(), model.logit_scale)
+        loss = clip_loss(image_features.float(), encode_text(model, tokens).float(), model.logit_scale.exp())
         loss.backward()
     return counter.get_total_flops()
 

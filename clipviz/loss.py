@@ -9,12 +9,25 @@
 At initialisation the embeddings are unrelated, every row of the softmax is close to
 uniform, and the loss is close to `chance_loss`: ln(n) plus about half the variance of
 a row of logits.
+
+The scale convention is open_clip's: every function here takes `logit_scale` = exp(t),
+the multiplier itself, which is what an open_clip model's forward returns and what
+`open_clip.loss.ClipLoss` takes. So `clip_loss(*model(images, tokens))` is the loss of a
+batch, and from the parameter it is `clip_loss(image_features, text_features,
+model.logit_scale.exp())`. Passing the parameter `model.logit_scale` itself (the log, t)
+is refused with a message, never silently exponentiated twice or not at all.
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+
+def _check_scale(logit_scale) -> None:
+    if isinstance(logit_scale, torch.nn.Parameter):
+        raise ValueError("logit_scale must be the multiplier exp(t), as an open_clip model's forward returns "
+                         "it; this is the model's parameter t itself: pass model.logit_scale.exp()")
 
 
 def clip_logits(image_features: torch.Tensor, text_features: torch.Tensor,
@@ -24,13 +37,14 @@ def clip_logits(image_features: torch.Tensor, text_features: torch.Tensor,
     Args:
         image_features: (N, D) raw image-tower outputs.
         text_features: (M, D) raw text-tower outputs.
-        logit_scale: scalar log inverse temperature t (the model's parameter, not exp(t)).
+        logit_scale: the inverse temperature exp(t) (≤ 100), a scalar tensor or float.
     Returns:
         logits_per_image (N, M) and logits_per_text (M, N).
     """
+    _check_scale(logit_scale)
     image_features = F.normalize(image_features, dim=-1)
     text_features = F.normalize(text_features, dim=-1)
-    logits_per_image = logit_scale.exp() * image_features @ text_features.T
+    logits_per_image = logit_scale * image_features @ text_features.T
     return logits_per_image, logits_per_image.T
 
 
@@ -41,9 +55,9 @@ def clip_loss(image_features: torch.Tensor, text_features: torch.Tensor,
     Args:
         image_features: (B, D); row i belongs with text row i.
         text_features: (B, D).
-        logit_scale: scalar log inverse temperature.
+        logit_scale: the inverse temperature exp(t), as `model(images, tokens)` returns it.
     Returns:
-        The scalar loss; equal to open_clip's ClipLoss on normalised features.
+        The scalar loss; equal to open_clip's ClipLoss on the same arguments.
     """
     if image_features.shape != text_features.shape or image_features.ndim != 2:
         raise ValueError(f"image and text features must both be (B, D), got "

@@ -31,7 +31,7 @@ def grads(out: str) -> None:
         towers = torch.nn.parallel.DistributedDataParallel(TwoTowers(model, encode_text))
         images = normalize_images(model, data.image_batch(ids, 64))
         image_features, text_features = towers(images, tokenize(tokenizer, data.captions)[ids])
-        loss = global_clip_loss(image_features, text_features, model.logit_scale, world, local_loss, gather_with_grad)
+        loss = global_clip_loss(image_features, text_features, model.logit_scale.exp(), world, local_loss, gather_with_grad)
         value = reported_loss(loss, world, local_loss)
         loss.backward()
         results[f"{local_loss}-{gather_with_grad}"] = {

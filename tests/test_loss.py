@@ -14,12 +14,12 @@ def test_equals_open_clip_clip_loss_value_and_gradients(batch):
     g = torch.Generator().manual_seed(batch)
     image = torch.randn(batch, 32, generator=g, dtype=torch.float64, requires_grad=True)
     text = torch.randn(batch, 32, generator=g, dtype=torch.float64, requires_grad=True)
-    scale = torch.tensor(math.log(1 / 0.07), dtype=torch.float64, requires_grad=True)
-    ours = clip_loss(image, text, scale)
-    theirs = ClipLoss()(F.normalize(image, dim=-1), F.normalize(text, dim=-1), scale.exp())
+    t = torch.tensor(math.log(1 / 0.07), dtype=torch.float64, requires_grad=True)
+    ours = clip_loss(image, text, t.exp())
+    theirs = ClipLoss()(F.normalize(image, dim=-1), F.normalize(text, dim=-1), t.exp())
     assert abs(ours.item() - theirs.item()) <= 1e-6
-    grads_ours = torch.autograd.grad(ours, (image, text, scale))
-    grads_theirs = torch.autograd.grad(theirs, (image, text, scale))
+    grads_ours = torch.autograd.grad(ours, (image, text, t))
+    grads_theirs = torch.autograd.grad(theirs, (image, text, t))
     for a, b in zip(grads_ours, grads_theirs):
         assert torch.allclose(a, b, atol=1e-9)
 
@@ -36,8 +36,26 @@ def test_matches_the_papers_pseudocode_with_numpy():
         return -(np.diag(z) - np.log(np.exp(z).sum(1))).mean()
 
     expected = (cross_entropy(logits) + cross_entropy(logits.T)) / 2
-    ours = clip_loss(torch.tensor(image), torch.tensor(text), torch.tensor(t, dtype=torch.float64))
+    ours = clip_loss(torch.tensor(image), torch.tensor(text), torch.tensor(np.exp(t)))
     assert ours.item() == pytest.approx(expected, abs=1e-12)
+
+
+def test_the_call_an_open_clip_user_writes_gives_open_clips_loss():
+    from clipviz.model import create_model
+
+    model, _, tokenizer = create_model("shapes-cnn-tiny", seed=0)
+    images, tokens = torch.randn(6, 3, 64, 64), tokenizer([f"a photo of {n} shapes" for n in range(6)])
+    with torch.no_grad():
+        outputs = model(images, tokens)            # (image_features, text_features, exp(logit_scale))
+    assert clip_loss(*outputs).item() == pytest.approx(ClipLoss()(*outputs).item(), abs=1e-6)
+
+
+def test_the_log_scale_parameter_is_refused_with_the_fix():
+    from clipviz.model import create_model
+
+    model, _, _ = create_model("shapes-cnn-tiny", seed=0)
+    with pytest.raises(ValueError, match=r"pass model\.logit_scale\.exp\(\)"):
+        clip_loss(torch.randn(4, 8), torch.randn(4, 8), model.logit_scale)
 
 
 def test_uniform_similarities_give_log_b():
