@@ -3,10 +3,10 @@
 - Zero-shot classification: acc1, acc5 (NaN with fewer than 5 classes) and
   mean_per_class_recall (= balanced accuracy).
 - Retrieval: `image_retrieval_recall@k` (text → image) and `text_retrieval_recall@k`
-  (image → text). A query is a hit when at least one of its positives is among the top k;
-  text → image averages over captions, image → text over images. Ties count in the
-  query's favour: a query's rank is 1 + the number of non-positives scoring strictly
-  above its best positive.
+  (image → text). A query is a hit when at least one of its positives is among the k
+  items `torch.topk` returns, exact ties included, as CLIP_benchmark does; text → image
+  averages over captions, image → text over images. `*_expected_recall@k` is the
+  tie-aware variant (tied items in random order, in expectation).
 - Linear probe: scikit-learn logistic regression on frozen features, C chosen on a
   validation split.
 - Calibration: ECE with 15 equal-width confidence bins, temperature scaling, class-prior
@@ -56,42 +56,82 @@ def confusion(logits, target, n_classes: int | None = None) -> np.ndarray:
     return confusion_matrix(target, logits.argmax(1), labels=np.arange(n_classes))
 
 
-def retrieval_ranks(scores, positives) -> np.ndarray:
-    """1-based rank of each query's best positive: (Q,) from (Q, G) scores and positives."""
-    scores, positives = _as_numpy(scores).astype(np.float64), _as_numpy(positives).astype(bool)
+def per_class_recall(counts: np.ndarray, classnames) -> pd.Series:
+    """Recall of each class that occurs, from (C, C) confusion counts (rows: true class)."""
+    occurring = np.flatnonzero(counts.sum(1) > 0)
+    names = [c if isinstance(c, str) else c[0] for c in classnames]
+    return pd.Series(counts.diagonal()[occurring] / counts.sum(1)[occurring], index=[names[i] for i in occurring])
+
+
+def _positives_of(n_texts: int, n_images: int, text_image_index) -> torch.Tensor:
+    """(T, I) bool: caption t is a positive of image `text_image_index[t]`."""
+    positives = torch.zeros(n_texts, n_images, dtype=torch.bool)
+    positives[torch.arange(n_texts), torch.as_tensor(text_image_index, dtype=torch.long)] = True
+    return positives
+
+
+def topk_hits(scores: torch.Tensor, positives: torch.Tensor, k: int) -> torch.Tensor:
+    """CLIP_benchmark's hit rule: (Q,) bool, whether any positive is among the k gallery
+    items `torch.topk` returns for the query. Exact ties are broken as `torch.topk` breaks
+    them, so an identical caption of another image can push a query's own caption out."""
     if not positives.any(1).all():
         raise ValueError("every query needs at least one positive in the gallery")
-    best_positive = np.where(positives, scores, -np.inf).max(1, keepdims=True)   # (Q, 1)
-    return 1 + ((scores > best_positive) & ~positives).sum(1)
+    return positives.gather(1, torch.topk(scores, k, dim=1).indices).any(1)
+
+
+def tie_aware_ranks(scores: torch.Tensor, positives: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per query (Q,): items scoring strictly above its best positive (all non-positives),
+    items tied with that best score, and positives among the tied (≥ 1)."""
+    if not positives.any(1).all():
+        raise ValueError("every query needs at least one positive in the gallery")
+    scores = scores.double()
+    best = scores.masked_fill(~positives, -np.inf).max(1, keepdim=True).values    # (Q, 1)
+    above = (scores > best).sum(1)
+    tied = scores == best
+    return above.numpy(), tied.sum(1).numpy(), (tied & positives).sum(1).numpy()
+
+
+def expected_recall_at_k(above: np.ndarray, tied: np.ndarray, tied_positives: np.ndarray, k: int) -> np.ndarray:
+    """(Q,) probability that a positive is in the top k when tied scores are ordered at
+    random: 1 − C(t − p, m) / C(t, m), with m = k − above places left for the t tied items."""
+    from scipy.special import comb
+
+    room = np.clip(k - above, 0, tied)
+    miss = comb(tied - tied_positives, room) / comb(tied, room)
+    return np.where(above < k, 1 - miss, 0.0)
 
 
 def retrieval_metrics(image_features, text_features, text_image_index, ks=(1, 5, 10)) -> dict[str, float]:
-    """Recall@k both ways, and mean/median ranks.
+    """Recall@k both ways as CLIP_benchmark computes it, a tie-aware recall@k, and ranks.
 
     Args:
         image_features: (I, D) unit-norm, one row per distinct image.
         text_features: (T, D) unit-norm, one row per caption.
         text_image_index: (T,) the image each caption belongs to (several captions may
             share an image).
+    Returns:
+        `image_retrieval_recall@k` (text → image, mean over captions) and
+        `text_retrieval_recall@k` (image → text, mean over images) with CLIP_benchmark's
+        rule (`topk_hits`); `*_expected_recall@k`, the same with exact ties ordered at
+        random (class-templated captions repeat word for word, so an image's own caption
+        ties with other images' copies); `*_mean_rank` / `*_median_rank` of the best
+        positive, ties counted at their expected position.
     """
     image_features, text_features = torch.as_tensor(image_features), torch.as_tensor(text_features)
-    index = _as_numpy(text_image_index).astype(int)
     n_images, n_texts = len(image_features), len(text_features)
     if max(ks) > min(n_images, n_texts):
         raise ValueError(f"k={max(ks)} is larger than the gallery ({n_images} images, {n_texts} captions)")
-    scores = (text_features @ image_features.T).numpy()                    # (T, I)
-    positives = np.zeros_like(scores, dtype=bool)
-    positives[np.arange(n_texts), index] = True
-    text_to_image = retrieval_ranks(scores, positives)                     # per caption
-    image_to_text = retrieval_ranks(scores.T, positives.T)                 # per image
+    scores = text_features @ image_features.T                                # (T, I)
+    positives = _positives_of(n_texts, n_images, _as_numpy(text_image_index).astype(int))
     metrics = {}
-    for k in ks:
-        metrics[f"image_retrieval_recall@{k}"] = float(np.mean(text_to_image <= k))
-        metrics[f"text_retrieval_recall@{k}"] = float(np.mean(image_to_text <= k))
-    metrics.update({"image_retrieval_mean_rank": float(text_to_image.mean()),
-                    "image_retrieval_median_rank": float(np.median(text_to_image)),
-                    "text_retrieval_mean_rank": float(image_to_text.mean()),
-                    "text_retrieval_median_rank": float(np.median(image_to_text))})
+    for prefix, (query_scores, query_positives) in (("image_retrieval", (scores, positives)),
+                                                    ("text_retrieval", (scores.T, positives.T))):
+        above, tied, tied_positives = tie_aware_ranks(query_scores, query_positives)
+        for k in ks:
+            metrics[f"{prefix}_recall@{k}"] = topk_hits(query_scores, query_positives, k).float().mean().item()
+            metrics[f"{prefix}_expected_recall@{k}"] = float(expected_recall_at_k(above, tied, tied_positives, k).mean())
+        rank = 1 + above + (tied - tied_positives) / (tied_positives + 1)    # expected rank of the first positive
+        metrics.update({f"{prefix}_mean_rank": float(rank.mean()), f"{prefix}_median_rank": float(np.median(rank))})
     return metrics
 
 

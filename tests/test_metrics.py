@@ -8,7 +8,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, top_k_accur
 
 from clipviz.metrics import (classification_metrics, confusion, expected_calibration_error,
                              fit_temperature, linear_probe, nll, prior_correction,
-                             reliability_table, retrieval_metrics, retrieval_ranks)
+                             reliability_table, retrieval_metrics, topk_hits)
 
 
 def test_classification_metrics_match_scikit_learn():
@@ -28,34 +28,70 @@ def test_acc5_is_nan_below_five_classes_and_labels_are_checked():
         classification_metrics(np.eye(4), [0, 1, 2, 7])
 
 
-def naive_ranks(scores, positives):
-    """Per query: walk the gallery sorted best-first; ties resolved in the query's favour."""
-    ranks = []
-    for row, pos in zip(scores, positives):
-        best = max(s for s, p in zip(row, pos) if p)
-        ranks.append(1 + sum(1 for s, p in zip(row, pos) if not p and s > best))
-    return np.array(ranks)
+def clip_benchmark_recalls(scores: torch.Tensor, positives: torch.Tensor, k: int) -> float:
+    """CLIP_benchmark's own code: a query is a hit when its recall_at_k is above 0."""
+    from clip_benchmark.metrics.zeroshot_retrieval import recall_at_k
+
+    return (recall_at_k(scores, positives, k) > 0).float().mean().item()
+
+
+def naive_expected_recall(row, positive, k: int, draws: int, rng) -> float:
+    """Monte Carlo over random tie orders: sort by score, ties shuffled, any positive in the top k."""
+    hits = 0
+    for _ in range(draws):
+        order = np.lexsort((rng.random(len(row)), -row))          # score first, random tie-break
+        hits += positive[order[:k]].any()
+    return hits / draws
+
+
+def tied_features(seed: int):
+    """Images with 1-5 captions each, coarse enough that exact ties are common, and some
+    captions repeated word for word across images (identical text features)."""
+    rng = np.random.default_rng(seed)
+    n_images = 30
+    index = np.repeat(np.arange(n_images), rng.integers(1, 6, n_images))
+    images = F.normalize(torch.tensor(rng.integers(-2, 3, (n_images, 4)), dtype=torch.float32) + 1e-3, dim=-1)
+    texts = F.normalize(images[index] + torch.tensor(rng.integers(-1, 2, (len(index), 4)), dtype=torch.float32), dim=-1)
+    texts[::3] = texts[0]                                         # one caption text shared by many images
+    return images, texts, index
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_retrieval_recall_matches_a_naive_loop_with_several_captions_and_ties(seed):
-    rng = np.random.default_rng(seed)
-    n_images = 30
-    captions_per_image = rng.integers(1, 6, n_images)                # 1-5 captions per image
-    index = np.repeat(np.arange(n_images), captions_per_image)
-    # coarse features make exact ties common
-    images = F.normalize(torch.tensor(rng.integers(-2, 3, (n_images, 4)), dtype=torch.float32) + 1e-3, dim=-1)
-    texts = F.normalize(images[index] + torch.tensor(rng.integers(-1, 2, (len(index), 4)), dtype=torch.float32), dim=-1)
+def test_retrieval_recall_equals_clip_benchmarks_own_code_with_exact_ties(seed):
+    images, texts, index = tied_features(seed)
     metrics = retrieval_metrics(images, texts, index, ks=(1, 5, 10))
-    scores = (texts @ images.T).numpy()
-    positives = np.zeros_like(scores, bool)
-    positives[np.arange(len(index)), index] = True
-    t2i, i2t = naive_ranks(scores, positives), naive_ranks(scores.T, positives.T)
+    scores = texts @ images.T
+    positives = torch.zeros_like(scores, dtype=torch.bool)
+    positives[torch.arange(len(index)), torch.as_tensor(index)] = True
+    assert (scores.T.unsqueeze(1) == scores.T.unsqueeze(2)).sum() > scores.numel()   # ties are there
     for k in (1, 5, 10):
-        assert metrics[f"image_retrieval_recall@{k}"] == pytest.approx(np.mean(t2i <= k))
-        assert metrics[f"text_retrieval_recall@{k}"] == pytest.approx(np.mean(i2t <= k))
-    assert metrics["text_retrieval_median_rank"] == np.median(i2t)
-    assert len(i2t) == n_images and len(t2i) == len(index)      # averaged over images / captions
+        assert metrics[f"image_retrieval_recall@{k}"] == clip_benchmark_recalls(scores, positives, k)
+        assert metrics[f"text_retrieval_recall@{k}"] == clip_benchmark_recalls(scores.T, positives.T, k)
+
+
+def test_expected_recall_and_rank_match_random_tie_orders():
+    images, texts, index = tied_features(0)
+    metrics = retrieval_metrics(images, texts, index, ks=(1, 5))
+    scores = (texts @ images.T).double().numpy().T                     # image → text queries
+    positives = np.zeros_like(scores, bool)
+    positives[index, np.arange(len(index))] = True
+    rng = np.random.default_rng(0)
+    for k in (1, 5):
+        naive = np.mean([naive_expected_recall(r, p, k, 400, rng) for r, p in zip(scores, positives)])
+        assert metrics[f"text_retrieval_expected_recall@{k}"] == pytest.approx(naive, abs=0.02)
+    first_positive = [np.mean([1 + np.flatnonzero(p[np.lexsort((rng.random(len(r)), -r))])[0] for _ in range(400)])
+                      for r, p in zip(scores, positives)]
+    assert metrics["text_retrieval_mean_rank"] == pytest.approx(np.mean(first_positive), rel=0.02)
+
+
+def test_tied_duplicate_captions_are_not_free_hits():
+    """Three images, one caption text each, all identical: CLIP_benchmark's top-1 finds one
+    image's caption, so at most one image is a hit; in expectation each image is a third."""
+    images = F.normalize(torch.tensor([[1.0, 0.1], [1.0, 0.2], [1.0, 0.3]]), dim=-1)
+    texts = F.normalize(torch.ones(3, 2), dim=-1)
+    metrics = retrieval_metrics(images, texts, np.arange(3), ks=(1,))
+    assert metrics["text_retrieval_recall@1"] == pytest.approx(1 / 3)
+    assert metrics["text_retrieval_expected_recall@1"] == pytest.approx(1 / 3)
 
 
 def test_perfect_retrieval_and_k_too_large():
@@ -65,7 +101,7 @@ def test_perfect_retrieval_and_k_too_large():
     with pytest.raises(ValueError, match="larger than the gallery"):
         retrieval_metrics(features, features, np.arange(6), ks=(10,))
     with pytest.raises(ValueError, match="at least one positive"):
-        retrieval_ranks(np.ones((1, 3)), np.zeros((1, 3), bool))
+        topk_hits(torch.ones(1, 3), torch.zeros(1, 3, dtype=torch.bool), 1)
 
 
 def test_ece_hand_computed():
