@@ -58,32 +58,40 @@ def create_model(name: str = "shapes-rn-tiny", pretrained: str | None = None, se
 
     Args:
         name: a clipviz tiny config (`TINY_MODELS`) or any open_clip model name.
-        pretrained: None (random init), a checkpoint path, or an open_clip tag ("openai").
+        pretrained: None (random init), an open_clip tag ("openai", used from the local
+            cache), or a checkpoint file in any of the forms in circulation: a bare
+            state_dict as the hub ships it (`open_clip_pytorch_model.bin`), `.safetensors`,
+            a clipviz checkpoint, an open_clip training checkpoint (`{"state_dict": …,
+            "epoch": …}`, `module.` prefixes).
         seed: seeds the random initialisation.
         device: where the model lives.
     Returns:
         (model, preprocess, tokenizer): an open_clip CLIP in eval mode, a PIL → tensor
         transform, and a callable list[str] → LongTensor (N, context_length).
+        `model.clipviz_pretrained` records `pretrained` (training then fine-tunes).
     """
     if name not in open_clip.list_models():
         raise ValueError(f"unknown model {name!r}; clipviz's tiny models: {TINY_MODELS}; "
                          f"open_clip knows {len(open_clip.list_models())} more (open_clip.list_models())")
     _check_pretrained(name, pretrained)
+    from_file = pretrained is not None and Path(pretrained).is_file()
     seed_everything(seed)
-    if pretrained is None:   # open_clip logs a warning for a random init: here it is the intent
+    if pretrained is None or from_file:   # open_clip warns of a random init: here it is the intent
         logging.disable(logging.WARNING)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*QuickGELU.*")
             model, _, preprocess = open_clip.create_model_and_transforms(
-                name, pretrained=pretrained, device=device)
+                name, pretrained=None if from_file else pretrained, device=device)
     except Exception as error:  # hub clients raise many types; name the fix instead
-        if pretrained is not None and not Path(pretrained).is_file():
+        if pretrained is not None and not from_file:
             raise WeightsNotFoundError(_missing_weights_message(name, pretrained, error)) from None
         raise
     finally:
         logging.disable(logging.NOTSET)
-    model.clipviz_name = name
+    if from_file:
+        load_weights(model, pretrained, name)
+    model.clipviz_name, model.clipviz_pretrained = name, pretrained
     return model.eval(), preprocess, open_clip.get_tokenizer(name)
 
 
@@ -248,7 +256,8 @@ def count_parameters(model) -> dict[str, int]:
 
 
 def read_checkpoint(path) -> dict:
-    """torch.load with weights_only=True; safetensors files give {"state_dict": ...}."""
+    """torch.load with weights_only=True; safetensors files and bare state_dicts come back
+    as {"state_dict": ...}, with DistributedDataParallel's `module.` prefixes removed."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
@@ -261,33 +270,81 @@ def read_checkpoint(path) -> dict:
         raise ValueError(f"refusing to load {path}: it contains pickled Python objects (code), "
                          f"not just tensors. Re-save only its state_dict, or load it yourself if "
                          f"you trust its source. ({str(error).splitlines()[0]})") from None
-    return checkpoint if "state_dict" in checkpoint else {"state_dict": checkpoint}
+    except RuntimeError as error:    # not a torch file at all (truncated, another format)
+        raise ValueError(f"cannot read {path} as a checkpoint: {str(error).splitlines()[0]}") from None
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f"{path} holds a {type(checkpoint).__name__}, not a state_dict")
+    checkpoint = checkpoint if "state_dict" in checkpoint else {"state_dict": checkpoint}
+    checkpoint["state_dict"] = {k.removeprefix("module."): v for k, v in checkpoint["state_dict"].items()}
+    return checkpoint
+
+
+def describe_state_dict(state: dict) -> str:
+    """What a CLIP state_dict holds, in words: the image tower and its input size, the text
+    tower's width and context, the joint space (for messages about mismatched files)."""
+    def blocks(prefix: str) -> int:
+        return len({k[len(prefix):].split(".")[0] for k in state if k.startswith(prefix)})
+
+    parts = []
+    if "visual.attnpool.positional_embedding" in state:          # CLIP's ModifiedResNet
+        grid = round((state["visual.attnpool.positional_embedding"].shape[0] - 1) ** 0.5)
+        parts.append(f"a ModifiedResNet image tower of stem width {state['visual.conv1.weight'].shape[0] * 2} "
+                     f"for {grid * 32} px images")
+    elif "visual.conv1.weight" in state and "visual.positional_embedding" in state:   # ViT
+        width, _, patch, _ = state["visual.conv1.weight"].shape
+        grid = round((state["visual.positional_embedding"].shape[0] - 1) ** 0.5)
+        parts.append(f"a ViT image tower ({blocks('visual.transformer.resblocks.')} layers of width {width}, "
+                     f"patch {patch}) for {grid * patch} px images")
+    elif any(k.startswith("visual.trunk.") for k in state):
+        parts.append("a timm image tower")
+    if "positional_embedding" in state and "text_projection" in state:
+        context, width = state["positional_embedding"].shape
+        parts.append(f"a text tower of {blocks('transformer.resblocks.')} layers of width {width} "
+                     f"with context {context}, a {state['text_projection'].shape[-1]}-d joint space")
+    return ", ".join(parts) or f"{len(state)} tensors of an unknown layout"
+
+
+def load_weights(model, path, name: str | None = None) -> None:
+    """Load a checkpoint file's weights into `model` (see `create_model` for the forms).
+
+    A file of another architecture is refused in one sentence naming what it holds and
+    what was asked for, before torch would list every mismatched tensor.
+    """
+    state = read_checkpoint(path)["state_dict"]
+    expected = model.state_dict()
+    if "logit_scale" in state and state["logit_scale"].ndim != expected["logit_scale"].ndim:
+        state["logit_scale"] = state["logit_scale"].reshape(expected["logit_scale"].shape)
+    mismatched = [k for k in expected if k not in state or state[k].shape != expected[k].shape]
+    unexpected = [k for k in state if k not in expected]
+    if mismatched or unexpected:
+        asked = name or getattr(model, "clipviz_name", "the model")
+        raise ValueError(f"{path} holds {describe_state_dict(state)}; {asked} is "
+                         f"{describe_state_dict(expected)}. Pass the model name the file was trained as.")
+    model.load_state_dict(state)
 
 
 def load_checkpoint(path, name: str | None = None, device: str | torch.device = "cpu"):
-    """A model from a checkpoint clipviz (or open_clip) wrote.
+    """A model from a checkpoint file.
 
     Args:
-        path: `.pt` written by `clipviz.train` / `save_weights`, or a `.safetensors` file.
+        path: a checkpoint written by `clipviz.train` / `save_weights` (it records its
+            model name), or any file `create_model` reads, with `name`.
         name: the model config; read from the checkpoint when it records it.
     Returns:
         The model, in eval mode (its tokenizer: `tokenizer_for(model)`).
     """
-    checkpoint = read_checkpoint(path)
-    name = name or checkpoint.get("model_name")
-    if name is None:
-        raise ValueError(f"{path} does not record its model config; pass name=")
-    model, _, _ = create_model(name, device=device)
-    state = {k.removeprefix("module."): v for k, v in checkpoint["state_dict"].items()}
-    model.load_state_dict(state)
-    return model.eval()
+    return from_checkpoint(path, name, device)[0]
 
 
 def from_checkpoint(path, name: str | None = None, device: str | torch.device = "cpu"):
     """(model, preprocess, tokenizer) from a checkpoint, like `create_model` returns them."""
-    model = load_checkpoint(path, name=name, device=device)
-    _, preprocess, _ = create_model(model.clipviz_name, device=device)
-    return model, preprocess, tokenizer_for(model)
+    if name is None:
+        checkpoint = read_checkpoint(path)
+        name = checkpoint.get("model_name")
+        if name is None:
+            raise ValueError(f"{path} is a bare state_dict ({describe_state_dict(checkpoint['state_dict'])}) "
+                             f"that does not name its architecture: pass the model name (name=, or --model NAME)")
+    return create_model(name, pretrained=str(path), device=device)
 
 
 def save_weights(model, path, **extra) -> Path:

@@ -84,6 +84,37 @@ def test_safetensors_checkpoint(tmp_path):
     assert torch.equal(loaded.logit_scale, model.logit_scale)
 
 
+def test_open_clip_training_checkpoint_with_module_prefixes(tmp_path):
+    """open_clip's trainer writes {"epoch", "name", "state_dict", "optimizer"} with
+    DistributedDataParallel's `module.` prefix on every key."""
+    model, _, _ = create_model("shapes-cnn-tiny", seed=5)
+    path = tmp_path / "epoch_3.pt"
+    torch.save({"epoch": 3, "name": "run", "state_dict": {f"module.{k}": v for k, v in model.state_dict().items()},
+                "optimizer": {}}, path)
+    loaded, _, _ = create_model("shapes-cnn-tiny", pretrained=str(path))
+    assert all(torch.equal(v, loaded.state_dict()[k]) for k, v in model.state_dict().items())
+    assert loaded.clipviz_pretrained == str(path)
+
+
+def test_a_file_of_another_architecture_is_one_sentence(tmp_path):
+    reference = open_clip.create_model("ViT-S-32-alt")
+    path = tmp_path / "open_clip_pytorch_model.bin"
+    torch.save(reference.state_dict(), path)
+    with pytest.raises(ValueError) as error:
+        create_model("shapes-vit-tiny", pretrained=str(path))
+    message = str(error.value)
+    assert "\n" not in message and "for 224 px images" in message and "for 64 px images" in message
+    assert "shapes-vit-tiny is a ViT image tower" in message and "context 77" in message
+
+
+def test_a_bare_state_dict_asks_for_its_model_name(tmp_path):
+    model, _, _ = create_model("shapes-cnn-tiny")
+    torch.save(model.state_dict(), tmp_path / "weights.bin")
+    with pytest.raises(ValueError, match=r"bare state_dict .* pass the model name"):
+        load_checkpoint(tmp_path / "weights.bin")
+    assert torch.equal(load_checkpoint(tmp_path / "weights.bin", name="shapes-cnn-tiny").logit_scale, model.logit_scale)
+
+
 class Payload:   # any class instance needs unpickling code to load
     pass
 
