@@ -48,7 +48,8 @@ class Recipe:
         """Changes whenever anything that shapes the weights changes."""
         text = json.dumps({"model": self.model, "architecture": open_clip.get_model_config(self.model),
                            "world": self.world, "n": self.n_train, "code": TRAINING_CODE,
-                           "config": {k: v for k, v in asdict(self.config).items()
+                           # the recipe's lr / warmup filled in: a change of SCRATCH is a change here
+                           "config": {k: v for k, v in asdict(self.config.for_model(None)).items()
                                       if k not in NOT_IN_KEY}}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,10 +37,9 @@ class TrainConfig:
 
     steps: int = 600
     batch_size: int = 128          # negatives per pair = B - 1; 128 fits a laptop step in ~0.1 s
-    lr: float = 3e-3               # tiny towers trained from scratch tolerate a high peak rate
+    lr: float | None = None        # peak rate; None: the recipe's (SCRATCH or FINE_TUNE, see below)
     weight_decay: float = 0.1      # applied to weight matrices only (not gains, biases, scale)
-    warmup_steps: int = 100        # a long warmup: held-out compositions 0.86-0.99 over 3 seeds,
-                                   # 0.51-0.80 with 10 steps at lr 2e-3 (benchmarks/bench_heldout.py)
+    warmup_steps: int | None = None   # None: the recipe's
     beta1: float = 0.9
     beta2: float = 0.98            # the paper's value: steadier for large-batch contrastive training
     eps: float = 1e-6              # the paper's value
@@ -54,6 +53,27 @@ class TrainConfig:
     # under torchrun (several processes): batch_size is the global batch; see clipviz.distributed
     local_loss: bool = True        # each rank scores its own pairs against the global batch
     gather_with_grad: bool = True  # gradients flow back through the feature gather (exact)
+    # open_clip's options for fine-tuning: freeze the image tower (LiT-style), optionally
+    # leaving its last `lock_image_unlocked_groups` groups of layers trainable
+    lock_image: bool = False
+    lock_image_unlocked_groups: int = 0
+    lock_image_freeze_bn_stats: bool = False
+
+    def for_model(self, model) -> "TrainConfig":
+        """This config with the unset lr / warmup_steps taken from the recipe that fits
+        `model`: FINE_TUNE when it was loaded with weights (`model.clipviz_pretrained`),
+        SCRATCH for a fresh one. Values set explicitly are kept."""
+        recipe = FINE_TUNE if getattr(model, "clipviz_pretrained", None) is not None else SCRATCH
+        return replace(self, **{k: v for k, v in recipe.items() if getattr(self, k) is None})
+
+
+# From scratch, tiny towers tolerate a high peak rate, and a long warmup matters: held-out
+# compositions 0.86-0.99 over 3 seeds, 0.51-0.80 with 10 steps at lr 2e-3 (bench_heldout.py).
+SCRATCH = {"lr": 3e-3, "warmup_steps": 100}
+# Pretrained weights are fine-tuned at a rate of order 1e-5 after a short warmup, as open_clip's
+# and WiSE-FT's fine-tuning runs do; the scratch recipe wipes out what the model knew
+# (benchmarks/bench_finetune.py measures both on an embedded model).
+FINE_TUNE = {"lr": 1e-5, "warmup_steps": 10}
 
 
 class TrainingDiverged(FloatingPointError):
@@ -149,7 +169,8 @@ def train(model, dataset, config: TrainConfig = TrainConfig(), tokenizer=None, c
     Args:
         model: an open_clip CLIP (from `clipviz.create_model`), modified in place.
         dataset: a `clipviz.data.PairDataset`.
-        config: a `TrainConfig`.
+        config: a `TrainConfig`; its unset lr / warmup come from the recipe that fits
+            the model (`TrainConfig.for_model`: fine-tuning for loaded weights).
         tokenizer: defaults to the model's own (`tokenizer_for`).
         callbacks: callables `f(row, model)` called after every step with the history row.
         eval_fn: `f(model) -> dict` of metrics, called every `config.eval_every` steps.
@@ -159,9 +180,27 @@ def train(model, dataset, config: TrainConfig = TrainConfig(), tokenizer=None, c
         temperature, acc_i2t, acc_t2i, seconds (and eval metrics where computed).
     """
     _check_inputs(dataset, config)
+    config = config.for_model(model)
     tokens = tokenize(tokenizer or tokenizer_for(model), dataset.captions)   # (P, L), once
-    with used_token_rows(model, tokens) as token_rows:
+    with locked_image_tower(model, config), used_token_rows(model, tokens) as token_rows:
         return _train(model, dataset, tokens, token_rows, config, callbacks, eval_fn, resume)
+
+
+@contextmanager
+def locked_image_tower(model, config: TrainConfig):
+    """open_clip's `lock_image_tower` while the block runs (when `config.lock_image`); the
+    parameters' trainable flags are restored afterwards."""
+    if not config.lock_image:
+        yield
+        return
+    trainable = {name: p.requires_grad for name, p in model.named_parameters()}
+    model.lock_image_tower(unlocked_groups=config.lock_image_unlocked_groups,
+                           freeze_bn_stats=config.lock_image_freeze_bn_stats)
+    try:
+        yield
+    finally:
+        for name, p in model.named_parameters():
+            p.requires_grad_(trainable.get(name, p.requires_grad))
 
 
 @contextmanager
@@ -211,11 +250,11 @@ def _train(model, dataset, tokens, token_rows, config, callbacks, eval_fn, resum
         images = normalize_images(model, dataset.image_batch(ids, size)).to(device)
         image_features, text_features = towers(images, tokens[ids].to(device), bf16=precision == "bf16")
         if world.size > 1:
-            loss = global_clip_loss(image_features, text_features, model.logit_scale, world,
+            loss = global_clip_loss(image_features, text_features, model.logit_scale.exp(), world,
                                     config.local_loss, config.gather_with_grad)
             loss_value = reported_loss(loss, world, config.local_loss)
         else:
-            loss = clip_loss(image_features, text_features, model.logit_scale)
+            loss = clip_loss(image_features, text_features, model.logit_scale.exp())
             loss_value = loss.item()
         lr = scheduler.get_last_lr()[0]
         if not math.isfinite(loss_value):

@@ -61,9 +61,9 @@ def test_loss_starts_near_log_b_and_training_lowers_it(dataset):
     model, _, tokenizer = create_model("shapes-cnn-tiny", seed=0)
     batch = dataset.subset(n=128, seed=1)
     image_features, text_features = pair_features(model, tokenizer, batch)
-    initial = clip_loss(image_features, text_features, model.logit_scale.detach()).item()
+    initial = clip_loss(image_features, text_features, model.logit_scale.exp().detach()).item()
     # unrelated towers: the true pairing scores like a random one
-    assert initial == pytest.approx(chance_loss(image_features, text_features, model.logit_scale.detach()), rel=0.02)
+    assert initial == pytest.approx(chance_loss(image_features, text_features, model.logit_scale.exp().detach()), rel=0.02)
     # ≈ ln B plus half the logit variance, ≈ scale²·(1 - mean cosine)/embed_dim: +2 to +4 %
     # over 5 seeds in 192 dimensions (benchmarks/bench_init_loss.py); features without
     # normalisation or a wrong scale give far more
@@ -83,7 +83,7 @@ def test_logit_scale_is_clamped_to_log_100(dataset):
 
 def test_no_weight_decay_on_gains_biases_and_scale():
     model, _, _ = create_model("shapes-cnn-tiny")
-    no_decay, decay = make_optimizer(model, TrainConfig()).param_groups
+    no_decay, decay = make_optimizer(model, TrainConfig().for_model(model)).param_groups
     assert no_decay["weight_decay"] == 0 and decay["weight_decay"] == 0.1
     assert any(p is model.logit_scale for p in no_decay["params"])
     assert all(p.ndim >= 2 for p in decay["params"])
@@ -104,8 +104,8 @@ def test_training_the_used_token_rows_equals_adamw_on_the_whole_table(dataset):
         rows_optimizer = make_optimizer(towers, config)
         for _ in range(3):
             for optimizer, loss in ((full_optimizer, clip_loss(full.encode_image(images), encode_text(full, tokens),
-                                                               full.logit_scale)),
-                                    (rows_optimizer, clip_loss(*towers(images, tokens), rows_model.logit_scale))):
+                                                               full.logit_scale.exp())),
+                                    (rows_optimizer, clip_loss(*towers(images, tokens), rows_model.logit_scale.exp()))):
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -175,3 +175,26 @@ def test_bf16_trains(dataset):
     model, _, _ = create_model("shapes-cnn-tiny", seed=0)
     history = train(model, dataset, TrainConfig(**dict(SMALL, precision="bf16")))
     assert np.isfinite(history.loss).all()
+
+
+def test_loaded_weights_get_the_fine_tuning_recipe_unless_told_otherwise(tmp_path):
+    from clipviz.model import save_weights
+    from clipviz.train import FINE_TUNE, SCRATCH
+
+    fresh, _, _ = create_model("shapes-cnn-tiny", seed=0)
+    loaded, _, _ = create_model("shapes-cnn-tiny", pretrained=str(save_weights(fresh, tmp_path / "w.pt")))
+    assert (TrainConfig().for_model(fresh).lr, TrainConfig().for_model(fresh).warmup_steps) == \
+        (SCRATCH["lr"], SCRATCH["warmup_steps"])
+    assert TrainConfig().for_model(loaded).lr == FINE_TUNE["lr"] == 1e-5
+    assert TrainConfig(lr=3e-4).for_model(loaded).lr == 3e-4                      # explicit values win
+    assert TrainConfig(warmup_steps=0).for_model(loaded).warmup_steps == 0
+
+
+def test_a_locked_image_tower_stays_put_and_is_trainable_again_afterwards(dataset):
+    model, _, _ = create_model("shapes-vit-tiny", seed=0)
+    before = weights(model)
+    train(model, dataset, TrainConfig(**dict(SMALL, steps=3, lock_image=True)))
+    after = weights(model)
+    assert all(torch.equal(before[k], after[k]) for k in before if k.startswith("visual."))
+    assert not torch.equal(before["text_projection"], after["text_projection"])
+    assert all(p.requires_grad for p in model.parameters())
