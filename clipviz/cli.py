@@ -28,15 +28,21 @@ def cmd_train(args) -> None:
 
     dataset = parse_data(args.data, n=args.n, seed=args.seed)
     model, _, tokenizer = create_model(args.model, pretrained=args.pretrained, seed=args.seed)
-    optional = {k: v for k, v in dict(lr=args.lr, warmup_steps=args.warmup_steps).items() if v is not None}
-    config = TrainConfig(steps=args.steps, batch_size=args.batch_size, **optional, precision=args.precision,
-                         seed=args.seed, out_dir=args.out, checkpoint_every=args.checkpoint_every,
-                         local_loss=args.local_loss, gather_with_grad=args.gather_with_grad)
+    config = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps,
+                         precision=args.precision, seed=args.seed, out_dir=args.out,
+                         checkpoint_every=args.checkpoint_every, local_loss=args.local_loss,
+                         gather_with_grad=args.gather_with_grad, lock_image=args.lock_image,
+                         lock_image_unlocked_groups=args.lock_image_unlocked_groups,
+                         lock_image_freeze_bn_stats=args.lock_image_freeze_bn_stats).for_model(model)
     main_process = launched_world().is_main      # under torchrun only rank 0 writes and prints
     if main_process:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         (Path(args.out) / "config.json").write_text(json.dumps({**asdict(config), "model": args.model,
+                                                                "pretrained": args.pretrained,
                                                                 "data": args.data}, indent=2))
+        start = "fine-tuning " + args.pretrained if args.pretrained else "training from scratch"
+        print(f"{start}: peak lr {config.lr:g}, {config.warmup_steps} warmup steps"
+              + (", image tower locked" if config.lock_image else ""))
     history = train(model, dataset, config, tokenizer=tokenizer, resume=args.resume)
     last = history.iloc[-1]
     if main_process:
@@ -59,34 +65,51 @@ def cmd_pretrained(args) -> None:
         print(f"{name}: {'cached' if cached else 'trained'} → {path}")
 
 
+def eval_model(args):
+    """(model, tokenizer, the ShapesWorld it belongs to or None) from eval's model options."""
+    from .model import create_model, from_checkpoint
+    from .pretrained import RECIPES, pretrained, recipe
+
+    if (args.checkpoint and args.pretrained) or not (args.checkpoint or args.pretrained or args.model):
+        raise ValueError("give a model one way: --checkpoint FILE (a clipviz checkpoint), --pretrained NAME "
+                         "(an embedded model), or --model NAME [--pretrained TAG_OR_FILE] (any open_clip model)")
+    if args.checkpoint:      # a bare state_dict names no architecture: then --model says it
+        model, _, tokenizer = from_checkpoint(args.checkpoint, name=args.model)
+        return model, tokenizer, None
+    if args.model is None:
+        if args.pretrained not in RECIPES:
+            raise ValueError(f"--pretrained {args.pretrained!r} is not an embedded model ({', '.join(RECIPES)}); "
+                             f"for an open_clip tag or weights file give the architecture too: --model NAME")
+        model, _, tokenizer = pretrained(args.pretrained)
+        return model, tokenizer, recipe(args.pretrained).make_world()
+    model, _, tokenizer = create_model(args.model, pretrained=args.pretrained)
+    return model, tokenizer, None
+
+
 def cmd_eval(args) -> None:
     from .evaluate import evaluate
-    from .model import from_checkpoint
-    from .pretrained import pretrained, recipe
     from .world import CLASS_TEMPLATE, ShapesWorld
     from .zeroshot import load_templates
 
-    if bool(args.checkpoint) == bool(args.pretrained):
-        raise ValueError("give exactly one of --checkpoint PATH or --pretrained NAME")
-    model, _, tokenizer = from_checkpoint(args.checkpoint) if args.checkpoint else pretrained(args.pretrained)
+    model, tokenizer, model_world = eval_model(args)
     templates = load_templates(args.templates) if args.templates else [CLASS_TEMPLATE]
+    classes = _read_classes(args.classes) if args.classes else None
     kind, _, split = args.data.partition(":")
     if kind == "shapes":   # the world the embedded model was trained in, or the default one
-        world = recipe(args.pretrained).make_world() if args.pretrained else ShapesWorld()
-        classes = _read_classes(args.classes) if args.classes else world.classnames("all")
+        world = model_world or ShapesWorld()
         splits = [split] if split else ["test", "heldout"]
-        report = {s: evaluate(model, world.dataset(s, n=args.n), classes, templates, tokenizer) for s in splits}
+        report = {s: evaluate(model, world.dataset(s, n=args.n), classes or world.classnames("all"), templates,
+                              tokenizer) for s in splits}
     else:
-        if not args.classes:
-            raise ValueError("--classes is required for csv/folder data")
-        dataset = parse_data(args.data, n=args.n)
-        report = {"data": evaluate(model, dataset, _read_classes(args.classes), templates, tokenizer,
+        if classes is None:
+            print("no --classes given: retrieval only (zero-shot metrics need the class names)")
+        report = {"data": evaluate(model, parse_data(args.data, n=args.n), classes, templates, tokenizer,
                                    label_column=args.label_column)}
     for name, metrics in report.items():
-        print(f"[{name}] labels from {metrics['label_rule']}")
+        print(f"[{name}] " + (f"labels from {metrics['label_rule']}" if metrics["label_rule"] else metrics["zero_shot"]))
         for key, value in metrics.items():
             if isinstance(value, float):
-                print(f"  {key:>32}: {value:.4f}")
+                print(f"  {key:>36}: {value:.4f}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2))
@@ -112,15 +135,22 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a CLIP model; writes checkpoints and history.csv",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     train.add_argument("--model", default="shapes-cnn-tiny", help="clipviz tiny config or open_clip model name")
-    train.add_argument("--pretrained", default=None, help="start from these weights (tag or file)")
+    train.add_argument("--pretrained", default=None,
+                       help="fine-tune these weights (open_clip tag or checkpoint file): peak lr 1e-5, 10 warmup steps")
     train.add_argument("--data", default="shapes", help="shapes[:split] | csv:PATH | folder:PATH")
     train.add_argument("--pairs", "--n", dest="n", type=int, default=20_000,
                        help="ShapesWorld pairs to generate (--n is refused by torchrun: use --pairs there)")
     train.add_argument("--steps", type=int, default=600, help="optimizer steps")
     train.add_argument("--batch-size", type=int, default=128, help="pairs per step")
-    train.add_argument("--lr", type=float, default=None, help="peak learning rate (None: TrainConfig's default)")
+    train.add_argument("--lr", type=float, default=None,
+                       help="peak learning rate (None: 3e-3 from scratch, 1e-5 with --pretrained)")
     train.add_argument("--warmup-steps", type=int, default=None,
-                       help="linear warmup steps before the cosine decay (None: TrainConfig's default)")
+                       help="linear warmup steps before the cosine decay (None: 100 from scratch, 10 with --pretrained)")
+    train.add_argument("--lock-image", action="store_true", help="freeze the image tower (open_clip's option)")
+    train.add_argument("--lock-image-unlocked-groups", type=int, default=0,
+                       help="with --lock-image: leave this many last layer groups of the image tower trainable")
+    train.add_argument("--lock-image-freeze-bn-stats", action="store_true",
+                       help="with --lock-image: also freeze its BatchNorm running statistics")
     train.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                        help="bf16 autocast where the hardware is fast at it")
     train.add_argument("--seed", type=int, default=0, help="seeds data, init and batch order")
@@ -140,16 +170,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = commands.add_parser("eval", help="zero-shot and retrieval report (CLIP_benchmark metric names)",
                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    ev.add_argument("--checkpoint", help="a checkpoint written by clipviz")
-    ev.add_argument("--pretrained", help="an embedded model name, e.g. shapes-cnn-tiny")
+    ev.add_argument("--checkpoint", help="a checkpoint written by clipviz (it records its model)")
+    ev.add_argument("--model", help="any open_clip model name, e.g. ViT-B-32 (with --pretrained)")
+    ev.add_argument("--pretrained", help="with --model: an open_clip tag or a weights file; alone: an embedded "
+                                         "model, e.g. shapes-cnn-tiny")
     ev.add_argument("--data", default="shapes", help="shapes[:split] | csv:PATH | folder:PATH")
     ev.add_argument("--n", type=int, default=2000, help="ShapesWorld images per split")
     ev.add_argument("--classes", help="comma-separated class names or a file with one per line "
-                                      "(ShapesWorld default: every colour-shape pair)")
+                                      "(ShapesWorld default: every colour-shape pair; csv/folder without it: "
+                                      "retrieval only)")
     ev.add_argument("--templates", help="template bank name (shapes, shapes-unseen, openai80, openai7) "
                                         "or file; default: 'a photo of a {}'")
-    ev.add_argument("--label-column", default="label", help="CSV column with each image's true class; "
-                                                            "without one, the class named in the caption")
+    ev.add_argument("--label-column", default="label",
+                    help="CSV column with each image's true class: names, or integers indexing --classes; "
+                         "without one, the class named in the caption")
     ev.add_argument("--json", help="also write the report here")
     ev.set_defaults(func=cmd_eval)
 

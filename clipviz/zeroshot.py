@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from .embed import encode_texts
 
 OPENAI_SCALE = 100.0  # the fixed logit scale OpenAI's and CLIP_benchmark's zero-shot code use
+PHOTO_TEMPLATE = "a photo of a {}"   # the paper's default prompt
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 
@@ -24,20 +25,41 @@ def load_templates(name: str) -> list[str]:
 
     Names: "shapes" (the ShapesWorld class templates seen in training), "shapes-unseen"
     (English templates never used in training), "openai80" and "openai7" (open_clip's
-    copies of OpenAI's 80 ImageNet templates and the 7-template subset).
+    copies of OpenAI's 80 ImageNet templates and the 7-template subset), and
+    "clip_benchmark/<dataset>" (CLIP_benchmark's English templates for one of its data
+    sets, e.g. "clip_benchmark/cifar10"; read from the installed clip_benchmark package).
     """
     from open_clip.zero_shot_metadata import OPENAI_IMAGENET_TEMPLATES, SIMPLE_IMAGENET_TEMPLATES
 
     banks = {"openai80": OPENAI_IMAGENET_TEMPLATES, "openai7": SIMPLE_IMAGENET_TEMPLATES}
     if name in banks:   # open_clip stores them as callables; as strings they print and compare
         return [t if isinstance(t, str) else t("{}") for t in banks[name]]
+    if name.startswith("clip_benchmark/"):
+        return clip_benchmark_templates(name.split("/", 1)[1])
     path = TEMPLATE_DIR / f"{name.replace('-', '_')}.txt"
     path = path if path.is_file() else Path(name)
     if not path.is_file():
-        known = ["openai80", "openai7"] + [p.stem.replace("_", "-") for p in TEMPLATE_DIR.glob("*.txt")]
+        known = ["openai80", "openai7", "clip_benchmark/<dataset>"] + [p.stem.replace("_", "-")
+                                                                       for p in TEMPLATE_DIR.glob("*.txt")]
         raise ValueError(f"no template bank {name!r}: use one of {known} or a file path")
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
     return [line for line in lines if line and not line.startswith("#")]
+
+
+def clip_benchmark_templates(dataset: str) -> list[str]:
+    """CLIP_benchmark's English zero-shot templates for `dataset` ("{c}" marks the class)."""
+    import json
+    from importlib import resources
+
+    try:
+        bank = resources.files("clip_benchmark.datasets") / "en_zeroshot_classification_templates.json"
+    except ModuleNotFoundError:
+        raise ValueError("CLIP_benchmark's templates need the clip_benchmark package: "
+                         "pip install --no-deps clip_benchmark") from None
+    templates = json.loads(bank.read_text(encoding="utf-8"))
+    if dataset not in templates:
+        raise ValueError(f"CLIP_benchmark has no templates for {dataset!r}; it has {', '.join(sorted(templates))}")
+    return templates[dataset]
 
 
 def fill(template, classname: str) -> str:

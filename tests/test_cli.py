@@ -48,3 +48,72 @@ def test_eval_on_a_checkpoint_with_csv_data_and_json(tmp_path):
 
 def test_eval_needs_one_model_source():
     assert main(["eval"]) == 2
+
+
+def hub_style_file(tmp_path, name="shapes-cnn-tiny"):
+    """A model's bare state_dict, as the hub ships open_clip weights (no model name inside)."""
+    import torch
+
+    from clipviz.model import create_model
+
+    model, _, _ = create_model(name, seed=1)
+    torch.save(model.state_dict(), tmp_path / "open_clip_pytorch_model.bin")
+    return tmp_path / "open_clip_pytorch_model.bin"
+
+
+def test_eval_any_open_clip_model_from_a_weights_file(tmp_path):
+    weights, out = hub_style_file(tmp_path), tmp_path / "report.json"
+    labels = sorted(pd.read_csv(SAMPLE, sep="\t")["label"].unique())
+    assert main(["eval", "--model", "shapes-cnn-tiny", "--pretrained", str(weights), "--data", f"csv:{SAMPLE}",
+                 "--classes", ",".join(labels), "--json", str(out)]) == 0
+    assert 0 <= __import__("json").loads(out.read_text())["data"]["acc1"] <= 1
+
+
+def test_a_bare_state_dict_as_checkpoint_asks_for_the_model_in_one_line(tmp_path, capsys):
+    weights = hub_style_file(tmp_path)
+    assert main(["eval", "--checkpoint", str(weights), "--data", f"csv:{SAMPLE}"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "bare state_dict" in error and "--model NAME" in error
+    assert main(["eval", "--checkpoint", str(weights), "--model", "shapes-cnn-tiny", "--data", f"csv:{SAMPLE}"]) == 0
+
+
+def test_eval_on_captions_without_classes_is_retrieval_only(tmp_path, capsys):
+    out = tmp_path / "report.json"
+    assert main(["eval", "--model", "shapes-cnn-tiny", "--pretrained", str(hub_style_file(tmp_path)),
+                 "--data", f"csv:{SAMPLE}", "--json", str(out)]) == 0
+    assert "retrieval only" in capsys.readouterr().out
+    report = __import__("json").loads(out.read_text())["data"]
+    assert "acc1" not in report and "image_retrieval_recall@1" in report and report["label_rule"] is None
+
+
+def test_integer_labels_index_into_the_classes(tmp_path):
+    table = pd.read_csv(SAMPLE, sep="\t")
+    classes = sorted(table["label"].unique())
+    table["label"] = [classes.index(label) for label in table["label"]]
+    table["filepath"] = [str(SAMPLE.parent / f) for f in table["filepath"]]
+    table.to_csv(tmp_path / "indexed.csv", sep="\t", index=False)
+    reports = []
+    for data in (SAMPLE, tmp_path / "indexed.csv"):
+        out = tmp_path / f"{data.stem}.json"
+        assert main(["eval", "--pretrained", "shapes-cnn-tiny", "--data", f"csv:{data}",
+                     "--classes", ",".join(classes), "--json", str(out)]) == 0
+        reports.append(__import__("json").loads(out.read_text())["data"])
+    assert reports[1]["label_rule"].endswith("as indices into the classes")
+    assert reports[0]["acc1"] == reports[1]["acc1"]
+
+
+def test_train_from_pretrained_weights_fine_tunes_and_can_lock_the_image_tower(tmp_path, capsys):
+    import torch
+
+    weights = hub_style_file(tmp_path)
+    out = tmp_path / "run"
+    assert main(["train", "--model", "shapes-cnn-tiny", "--pretrained", str(weights), "--data", f"csv:{SAMPLE}",
+                 "--steps", "2", "--batch-size", "8", "--precision", "fp32", "--lock-image", "--out", str(out)]) == 0
+    assert "fine-tuning" in capsys.readouterr().out
+    config = __import__("json").loads((out / "config.json").read_text())
+    assert config["lr"] == 1e-5 and config["warmup_steps"] == 10 and config["lock_image"]
+    before, after = torch.load(weights, weights_only=True), load_checkpoint(out / "step_000002.pt").state_dict()
+    trunk = [k for k in before if k.startswith("visual.trunk.")]   # open_clip leaves a timm tower's head trainable
+    assert all(torch.equal(before[k], after[k]) for k in trunk if not k.endswith(("running_mean", "running_var",
+                                                                                   "num_batches_tracked")))
+    assert not torch.equal(before["text_projection"], after["text_projection"])
