@@ -115,11 +115,11 @@ def neighbour_agreement(features: torch.Tensor, values, k: int = 10, among=None)
 def neighbour_agreement_table(image_features: torch.Tensor, text_features: torch.Tensor,
                               meta: pd.DataFrame, attributes, k: int = 10) -> pd.DataFrame:
     """`neighbour_agreement` per attribute among images and among captions, beside the
-    chance level Σ_v p_v²: one row per attribute."""
+    chance level Σ_v p_v²: one row per attribute that is a column of `meta`."""
     rows = {}
-    for attribute in attributes:
+    for attribute in [a for a in attributes if a in meta.columns]:
         values = meta[attribute].astype(str)
         rows[attribute] = {"images": neighbour_agreement(image_features, values, k),
                            "captions": neighbour_agreement(text_features, values, k),
                            "chance": float((values.value_counts(normalize=True) ** 2).sum())}
-    return pd.DataFrame(rows).T
+    return pd.DataFrame(rows, index=["images", "captions", "chance"]).T

@@ -25,15 +25,18 @@ SWEEP = {1000: "shapes-cnn-tiny-n1000", 4000: "shapes-cnn-tiny-n4000", 20000: "s
 SWEEP_FILE = Path(__file__).parent / "results" / "data_size_sweep.json"
 
 
-def load_data(spec: str, n_train: int | None, seed: int = 0, n_eval: int = 1000):
+def load_data(spec: str, n_train: int | None, seed: int = 0, n_eval: int = 1000, need_labels: bool = False):
     """Training and evaluation data from a spec ("shapes", "csv:PATH", "folder:PATH").
 
     Returns:
-        (world, train_set, test_set, heldout_set, classnames). For ShapesWorld: the world,
-        `n_train` training pairs (None when n_train is 0/None: a notebook that only
-        evaluates), seen and held-out test sets, every colour–shape class.
-        For your files: world and heldout_set are None; train and test sets are a split
-        by image; classes are the values of the `label` column.
+        (world, train_set, test_set, heldout_set, classnames). `train_set` is None when
+        n_train is 0/None (a notebook that only evaluates).
+        For ShapesWorld: the world, `n_train` training pairs, seen and held-out test sets
+        of `n_eval` images, every colour–shape class.
+        For your files: world and heldout_set are None; with n_train the data is split by
+        image into training and test halves, without it all of it is the test set (at most
+        `n_eval` pairs); classes are the values of the `label` column, None without one
+        (an error instead with `need_labels`, for a notebook that is all classification).
     """
     if spec == "shapes":
         world = ShapesWorld(seed=seed)
@@ -41,12 +44,23 @@ def load_data(spec: str, n_train: int | None, seed: int = 0, n_eval: int = 1000)
         return (world, train_set, world.dataset("test", n=n_eval),
                 world.dataset("heldout", n=n_eval), world.classnames("all"))
     dataset = load_dataset(spec)
-    if "label" not in dataset.meta.columns:
-        raise ValueError(f"{spec} has no 'label' column: zero-shot evaluation needs each image's class")
-    train_set, test_set = dataset.split(0.5, seed=seed)
-    if len(train_set) > n_train:
+    classnames = sorted(dataset.meta["label"].unique()) if "label" in dataset.meta.columns else None
+    if need_labels and classnames is None:
+        raise ValueError(f"{spec} has no 'label' column: this notebook measures classification and needs "
+                         f"each image's class (columns present: {', '.join(dataset.meta.columns)})")
+    train_set, test_set = dataset.split(0.5, seed=seed) if n_train else (None, dataset)
+    if train_set is not None and len(train_set) > n_train:
         train_set = train_set.subset(n=n_train, seed=seed)
-    return None, train_set, test_set, None, sorted(dataset.meta["label"].unique())
+    if len(test_set) > n_eval:
+        test_set = test_set.subset(n=n_eval, seed=seed)
+    return None, train_set, test_set, None, classnames
+
+
+def has_labels(classnames, section: str) -> bool:
+    """False, after saying so in one sentence, when the data has no label column."""
+    if classnames is None:
+        print(f"Your data has no 'label' column, so {section} is skipped: add each image's class to see it.")
+    return classnames is not None
 
 
 def load_model(name: str, pretrained_weights: str | None = None, trained: bool = True, seed: int = 0):
@@ -120,15 +134,38 @@ def map_data(model, tokenizer, datasets) -> tuple:
     return torch.cat([i for i, _ in encoded]), torch.cat([t for _, t in encoded]), meta
 
 
+SHAPES_ATTRIBUTES = ("colour", "shape", "size", "background", "position", "composition", "label")
+NOT_ATTRIBUTES = ("image_id", "filepath", "caption", "modality", "split")
+
+
+def map_attributes(meta: pd.DataFrame, max_levels: int = 20) -> list[str]:
+    """The columns a map can be coloured by: ShapesWorld's attributes when present, else
+    every column of your data with 2 to `max_levels` distinct values (label, group, …);
+    with none, "modality" alone (image or caption), said in a sentence."""
+    found = [c for c in SHAPES_ATTRIBUTES if c in meta.columns]
+    if "colour" in found:
+        return found
+    candidates = ["label"] + [c for c in meta.columns if c != "label"]
+    found = [c for c in candidates if c in meta.columns and c not in NOT_ATTRIBUTES
+             and 2 <= meta[c].nunique() <= max_levels]
+    if not found:
+        print("Your data has no attribute columns (label, group, …), so the maps are coloured by modality only.")
+    return found or ["modality"]
+
+
 def map_images(datasets, size: int = 64) -> np.ndarray:
     """The images of several pair datasets, one per pair, stacked: uint8 (N, size, size, 3)."""
     return np.concatenate([d.image_batch(range(len(d)), size).permute(0, 2, 3, 1).numpy()
                            for d in datasets if d is not None])
 
 
-def load_audit_data(spec: str, n: int, seed: int = 0):
+def load_audit_data(spec: str, n: int, seed: int = 0, columns=()):
     """The images to audit: ShapesWorld's single-object test images (their shape is the
-    class, their background the group), or every pair of a CSV/folder data set."""
-    if spec == "shapes":
-        return ShapesWorld(seed=seed).dataset("test", n=n).subset(n_objects=1)
-    return load_dataset(spec)
+    class, their background the group), or every pair of a CSV/folder data set, which
+    must have the `columns` the audit reads (the class and the group)."""
+    data = ShapesWorld(seed=seed).dataset("test", n=n).subset(n_objects=1) if spec == "shapes" else load_dataset(spec)
+    missing = [c for c in columns if c not in data.meta.columns]
+    if missing:
+        raise ValueError(f"{spec} has no column {', '.join(map(repr, missing))}: the audit needs each image's class "
+                         f"and group (columns present: {', '.join(data.meta.columns)})")
+    return data

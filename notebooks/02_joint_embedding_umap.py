@@ -46,7 +46,7 @@ from IPython.display import display
 
 from clipviz import geometry, projection, viz
 from clipviz.embed import encode_texts
-from clipviz.notebook import load_data, load_model, map_data, map_images
+from clipviz.notebook import has_labels, load_data, load_model, map_attributes, map_data, map_images
 from clipviz.widgets import EmbeddingExplorer
 from clipviz.world import CLASS_TEMPLATE
 from clipviz.zeroshot import zero_shot_classifier
@@ -64,7 +64,7 @@ heldout_set = heldout_set.subset(n=min(N_HELDOUT, len(heldout_set)), seed=SEED) 
 model, _, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED)
 image_features, text_features, meta = map_data(model, tokenizer, [test_set, heldout_set])
 features, points = projection.stack_modalities(image_features, text_features, meta)
-attributes = [c for c in ("colour", "shape", "size", "background", "position", "composition", "label") if c in points]
+attributes = map_attributes(meta)
 print(f"{len(meta)} pairs → {len(points)} points of dimension {features.shape[1]}; attributes: {attributes}")
 
 # %% [markdown]
@@ -129,9 +129,9 @@ viz.similarity_histograms(matched, unmatched);
 # zero-shot classification? If the gap carried no information, accuracy would not change.
 
 # %%
-classifier = zero_shot_classifier(model, tokenizer, classnames, [CLASS_TEMPLATE])
-labels = [classnames.index(label) for label in meta["label"]] if "label" in meta else None
-if labels is not None:
+if has_labels(classnames, "zero-shot with the gap closed"):
+    classifier = zero_shot_classifier(model, tokenizer, classnames, [CLASS_TEMPLATE])
+    labels = [classnames.index(label) for label in meta["label"]]
     gap_effect = geometry.zero_shot_with_gap_closed(image_features, labels, classifier, gap["gap"])
     display(pd.Series(gap_effect, name="zero-shot top-1").round(3).to_frame())
 
@@ -151,11 +151,13 @@ viz.similarity_matrix(image_features[rows], text_features[rows], meta["caption"]
 # held-out compositions: the model never saw these words together, yet it can look for them.
 
 # %%
-query_classes = world.classnames("seen")[:2] + world.classnames("heldout")[:2] if world else classnames[:4]
-queries = [CLASS_TEMPLATE.format(name) for name in query_classes]
+if world:
+    queries = [CLASS_TEMPLATE.format(name) for name in world.classnames("seen")[:2] + world.classnames("heldout")[:2]]
+else:   # your classes, or without labels some of your own captions
+    queries = [CLASS_TEMPLATE.format(name) for name in classnames[:4]] if classnames else test_set.captions[:4]
 query_features = encode_texts(model, tokenizer, queries)
 found = geometry.nearest(query_features, image_features, k=6)                        # (Q, 6) rows
-viz.image_results(queries, images[found], meta["label"].to_numpy()[found]);
+viz.image_results(queries, images[found], meta.get("label", meta["caption"]).to_numpy()[found]);
 
 # %%
 query_rows = np.flatnonzero(points["composition"].eq("held-out")[:len(meta)])[:4] if "composition" in meta else rows[:4]
@@ -200,11 +202,12 @@ display(pd.Series({name: projection.trustworthiness(features, coords)
 # model separate, and which does it ignore? Why might the captions matter here?
 
 # %% tags=["solution"]
-# Exercise 1: the map by size and by background, side by side.
-fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
-for ax, attribute in zip(axes, ("size", "background")):
+# Exercise 1: the map by size and by background (your data: its last two attributes), side by side.
+shown = [a for a in ("size", "background") if a in attributes] or attributes[-2:]
+fig, axes = plt.subplots(1, len(shown), figsize=(7 * len(shown), 5.5), squeeze=False)
+for ax, attribute in zip(axes[0], shown):
     viz.embedding_map(umap_coords, points, attribute, f"coloured by {attribute}", ax=ax)
-agreement.loc[["size", "background"]].round(3)
+agreement.reindex(shown).round(3)
 
 # %% [markdown]
 # **Exercise 2.** With only a few points UMAP cannot keep 50 neighbours. Try

@@ -42,6 +42,7 @@ SEED = 0
 # %%
 import numpy as np
 import pandas as pd
+import torch
 from IPython.display import display
 
 from clipviz import viz
@@ -65,14 +66,18 @@ from clipviz.zeroshot import (OPENAI_SCALE, ensemble, greedy_templates, learned_
 # - **shapes**: the wordings ShapesWorld captions use (seen in training);
 # - **shapes-unseen**: plausible English wordings never seen in training;
 # - **openai80**: the 80 templates OpenAI wrote for ImageNet ("a bad photo of a {}", …).
+#
+# On your own data the ShapesWorld banks mean nothing, so CLIP_benchmark's generic object
+# templates (`clip_benchmark/cifar10`) take their place beside OpenAI's.
 
 # %%
-world, _, test_set, heldout_set, classnames = load_data(DATA, n_train=None, seed=SEED, n_eval=N_EVAL)
+world, _, test_set, heldout_set, classnames = load_data(DATA, None, SEED, N_EVAL, need_labels=True)
 model, _, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED)
 splits = {"seen": test_set, "held-out": heldout_set} if heldout_set is not None else {"test": test_set}
 features = {name: encode_images(model, data) for name, data in splits.items()}
 targets = {name: class_targets(data, classnames)[0] for name, data in splits.items()}
-banks = {bank: load_templates(bank) for bank in ("shapes", "shapes-unseen", "openai80")}
+banks = {bank: load_templates(bank) for bank in (("shapes", "shapes-unseen") if world else ("clip_benchmark/cifar10",))
+         + ("openai80",)}
 means = {bank: template_class_means(model, tokenizer, classnames, templates) for bank, templates in banks.items()}
 spread = pd.DataFrame([{"bank": bank, "split": split, "template": template, "accuracy": accuracy}
                        for bank in banks for split in splits
@@ -106,7 +111,7 @@ display(summary, bare_vs_photo.rename_axis("template"))
 
 # %%
 bank = sum(banks.values(), [])
-bank_means = template_class_means(model, tokenizer, classnames, bank)
+bank_means = torch.cat(list(means.values()))                       # (T, C, D), every bank's templates
 first = next(iter(splits))
 validation, test = np.arange(len(targets[first])) % 2 == 0, np.arange(len(targets[first])) % 2 == 1
 chosen = greedy_templates(features[first][validation], bank_means, targets[first][validation], max_templates=10)
@@ -146,6 +151,9 @@ language_models = {MODEL: (model, tokenizer)}
 if world:
     mixed_model, _, mixed_tokenizer = load_model(MIXED_MODEL, seed=SEED)
     language_models[MIXED_MODEL] = (mixed_model, mixed_tokenizer)
+else:
+    print("Your classes come with one name each: synonyms, descriptions and Korean names need a list per class, "
+          "and the mixed-language model is a ShapesWorld model, so only the plain names are scored.")
 names_table = pd.DataFrame({
     name: {style: top1(encode_images(m, test_set), zero_shot_classifier(m, t, names, ["{}"]), targets[first])
            for style, names in name_sets.items()}
@@ -220,9 +228,10 @@ effects = {
     '"a photo of a {}" vs the bare label': ("+1.3 % top-1", bare_vs_photo.loc[CLASS_TEMPLATE] - bare_vs_photo.loc["{}"]),
     "ensembling many templates on top": ("+3.5 % more (80 templates)",
                                          ensemble_table.iloc[2].to_numpy() - ensemble_table.iloc[0].to_numpy()),
-    "edited / descriptive class names": ("+1.5 % top-1 (ViT-B/32)",
-                                         [names_table.loc["descriptive", MODEL] - names_table.loc["en", MODEL]]),
 }
+if "descriptive" in names_table.index:
+    effects["edited / descriptive class names"] = ("+1.5 % top-1 (ViT-B/32)",
+                                                   [names_table.loc["descriptive", MODEL] - names_table.loc["en", MODEL]])
 pd.DataFrame({effect: {"CLIP paper (ImageNet) — the paper's number": paper,
                        **{f"here, {split}": f"{delta:+.1%}" for split, delta in zip(splits, np.ravel(ours))}}
               for effect, (paper, ours) in effects.items()}).T.fillna("—")
@@ -249,7 +258,8 @@ pd.DataFrame({effect: {"CLIP paper (ImageNet) — the paper's number": paper,
 
 # %% tags=["solution"]
 # Exercise 1: every bank template on the explorer's model, best first, seen and held-out.
-explorer_means = template_class_means(explorer_model[0], explorer_model[1], classnames, bank)
+explorer_means = (bank_means if explorer_model[0] is model
+                  else template_class_means(explorer_model[0], explorer_model[1], classnames, bank))
 explorer_features = {split: encode_images(explorer_model[0], data) for split, data in splits.items()}
 scores = pd.DataFrame({split: per_template_top1(explorer_features[split], explorer_means, targets[split])
                        for split in splits}, index=bank)

@@ -73,7 +73,7 @@ from clipviz.pretrained import RECIPES, recipe
 # far more often to objects on dark backgrounds. The group is not part of the class.
 
 # %%
-data = load_audit_data(DATA, N_IMAGES, seed=SEED)
+data = load_audit_data(DATA, N_IMAGES, seed=SEED, columns=(LABEL_COLUMN, GROUP_COLUMN))
 target, groups = data.meta[LABEL_COLUMN].to_numpy(), data.meta[GROUP_COLUMN].to_numpy()
 classes = sorted(set(target))
 corpora = {}
@@ -250,7 +250,7 @@ pd.concat({name: audit.rates_by_group(audit.outcomes(audit.label_probabilities(m
 
 # %% tags=["solution"]
 # Exercise 3: the same audit on 300 images: wider intervals.
-few = np.random.default_rng(SEED).choice(len(target), 300, replace=False)
+few = np.random.default_rng(SEED).choice(len(target), min(300, len(target)), replace=False)
 l1 = label_sets[1]
 audit.rates_by_group(audit.outcomes(probabilities[biased, l1.name][few], l1, target[few]), groups[few],
                      *GROUPS).round(3)
