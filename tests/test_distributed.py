@@ -34,7 +34,7 @@ def single_process_reference():
     model, _, tokenizer = create_model("shapes-vit-tiny", seed=0)
     images = normalize_images(model, data.image_batch(range(8), 64))
     loss = clip_loss(model.encode_image(images), encode_text(model, tokenize(tokenizer, data.captions)),
-                     model.logit_scale)
+                     model.logit_scale.exp())
     loss.backward()
     return loss.item(), {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
 
