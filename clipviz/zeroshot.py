@@ -23,8 +23,9 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 def load_templates(name: str) -> list[str]:
     """A template bank by name, or read from a file (one template per line, # comments).
 
-    Names: "shapes" (the ShapesWorld class templates seen in training), "shapes-unseen"
-    (English templates never used in training), "openai80" and "openai7" (open_clip's
+    Names: "shapes" (the frames of ShapesWorld's caption grammar for flat images, as
+    templates: the ways its captions say a class), "shapes-unseen" (English templates
+    with words no caption uses), "openai80" and "openai7" (open_clip's
     copies of OpenAI's 80 ImageNet templates and the 7-template subset), and
     "clip_benchmark/<dataset>" (CLIP_benchmark's English templates for one of its data
     sets, e.g. "clip_benchmark/cifar10"; read from the installed clip_benchmark package).
@@ -34,6 +35,9 @@ def load_templates(name: str) -> list[str]:
     banks = {"openai80": OPENAI_IMAGENET_TEMPLATES, "openai7": SIMPLE_IMAGENET_TEMPLATES}
     if name in banks:   # open_clip stores them as callables; as strings they print and compare
         return [t if isinstance(t, str) else t("{}") for t in banks[name]]
+    if name == "shapes":
+        from .world.captions import frame_templates
+        return frame_templates()
     if name.startswith("clip_benchmark/"):
         return clip_benchmark_templates(name.split("/", 1)[1])
     path = TEMPLATE_DIR / f"{name.replace('-', '_')}.txt"

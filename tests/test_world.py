@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from clipviz.world import BACKGROUNDS, COLOURS, KOREAN, RGB, SHAPES, ShapesWorld, shape_mask
+from clipviz.world import BACKGROUNDS, COLOURS, KOREAN, PATTERNS, POLYSEMOUS, RGB, SHAPES, STYLES, ShapesWorld
+from clipviz.world.captions import FRAMES
+from clipviz.world.render import shape_mask
 
 
 def digest(images, meta):
@@ -41,7 +43,7 @@ def test_committed_sample_matches_regeneration(tmp_path):
 
 
 def test_images_have_the_described_colour_and_position():
-    world = ShapesWorld(seed=0)
+    world = ShapesWorld(seed=0, style_weights="flat", pattern_p=0.0)
     images, meta = world.generate("test", 200)
     light = np.array([232, 232, 226])
     for image, row in zip(images, meta.itertuples()):
@@ -58,6 +60,38 @@ def test_images_have_the_described_colour_and_position():
         assert expected, (row.position, cx, cy)
 
 
+@pytest.mark.parametrize("style", STYLES)
+def test_every_style_keeps_each_objects_colour_where_it_draws(style):
+    world = ShapesWorld(seed=2, style_weights=style, eval_counts=(0.4, 0.2, 0.2, 0.2))
+    images, meta = world.generate("test", 60)
+    assert set(meta["style"]) == {style} and meta.n_objects.max() > 2
+    for image, (_, row) in zip(images, meta.iterrows()):
+        for name, (x0, y0, d) in zip(row["objects"].split("; "), row["boxes"]):
+            colour, shape = name.split(" ")
+            drawn = world.renderer.masks[(shape, d, style)] >= 200          # (d, d) fully inked pixels
+            rgb = np.median(image[y0:y0 + d, x0:x0 + d][drawn], axis=0)
+            assert min(COLOURS, key=lambda c: np.abs(rgb - np.array(RGB[c])).sum()) == colour, (name, rgb)
+
+
+def test_object_masks_are_where_the_objects_are():
+    world = ShapesWorld(seed=0, style_weights="flat", pattern_p=0.0)
+    images, meta = world.generate("test", 40)
+    light = np.array([232, 232, 226])
+    for image, (_, row) in zip(images, meta.iterrows()):
+        if row.background == "light":
+            ink = np.abs(image.astype(int) - light).sum(-1) > 60
+            mask = world.object_masks(row)[0]
+            assert (ink & mask).sum() / mask.sum() > 0.95 and (ink & ~mask).sum() < 0.2 * mask.sum()   # anti-aliased rims
+
+
+def test_styles_differ_in_pixels_but_not_in_scenes():
+    base = ShapesWorld(seed=0)
+    renders = {s: base.replace(style_weights=s).generate("test", 8) for s in STYLES}
+    for style, (images, meta) in renders.items():
+        assert meta["objects"].tolist() == renders["flat"][1]["objects"].tolist()
+        if style != "flat":
+            assert not np.array_equal(images, renders["flat"][0])
+
 def test_large_shapes_cover_more_pixels_than_small_ones():
     for shape in SHAPES:
         assert shape_mask(shape, 27).astype(float).sum() > 2 * shape_mask(shape, 15).astype(float).sum()
@@ -71,17 +105,54 @@ def test_heldout_pairs_never_in_training_images_or_captions():
     assert objects.isdisjoint(world.heldout_pairs)
     captions = " | ".join(meta["caption"])
     for colour, shape in world.heldout_pairs:
-        assert f"{colour} {shape}" not in captions
+        assert not re.search(rf"\b{colour}(-coloured)? {shape}\b", captions), (colour, shape)   # "red cross", "red-coloured cross"
     _, held = world.generate("heldout", 500)
     assert set(zip(held["colour"], held["shape"])) == set(world.heldout_pairs)
     assert held["heldout"].all()
 
 
-def test_captions_use_many_templates_and_two_object_relations():
-    _, meta = ShapesWorld(seed=0).generate("train", 3000)
-    assert meta["template"].nunique() >= 10 + 3
-    pair = meta[meta.n_objects == 2].iloc[0]
+def test_captions_vary_like_alt_text_and_no_frame_dominates():
+    _, meta = ShapesWorld(seed=0).generate("train", 6000)
+    shares = meta["frame"].value_counts(normalize=True)
+    assert meta["caption"].nunique() > 4000 and len(shares) >= 60 and shares.max() < 0.04
+    assert 0.02 < (meta["noise"] != "").mean() < 0.04                          # 3 % noisy captions
+    bare = {f"{c} {s}" for c in COLOURS for s in SHAPES}
+    assert (meta["caption"].isin(bare)).mean() < 0.01                          # a bare label is rare
+    pair = meta[(meta.n_objects == 2) & (meta.noise == "") & ~meta.frame.isin(["#hashtags", "file name"])].iloc[0]
     assert pair.colour2 in pair.caption and pair.shape2 in pair.caption
+    _, narrow = ShapesWorld(seed=0, caption_variety=0.2).generate("train", 3000)
+    assert narrow["frame"].nunique() < len(shares) - 0.5 * len(FRAMES)
+
+
+def test_counts_styles_and_patterns_are_in_meta_and_captions():
+    _, meta = ShapesWorld(seed=0, counts=(0.25, 0.25, 0.25, 0.25), style_weights=(1, 1, 1, 1, 1)).generate("train", 3000)
+    assert set(meta.n_objects) == {1, 2, 3, 4}
+    crowd = meta[(meta.n_objects > 2) & meta.says_count]
+    assert all(("three" if n == 3 else "four") in c for n, c in zip(crowd.n_objects, crowd.caption))
+    assert set(meta["pattern"]) == set(PATTERNS) and set(meta["style"]) == set(STYLES)
+    named = meta[meta.says_style]
+    assert any("sketch" in c for c in named[named["style"] == "sketch"].caption)
+    patterned = meta[meta.says_pattern]
+    assert len(patterned) and all(f"{p[:-1].rstrip('e')}" in c for p, c in zip(patterned.pattern, patterned.caption))
+
+
+def test_two_meaning_words_record_the_meaning_each_caption_uses():
+    _, meta = ShapesWorld(seed=0).generate("train", 4000)
+    senses = meta["senses"].str.split(";").explode()
+    for word in POLYSEMOUS:
+        assert f"{word}=shape" in set(senses) and f"{word}=pattern" in set(senses)
+    pattern_sense = meta[meta["senses"].str.contains("=pattern")]
+    assert (pattern_sense["pattern"] != "plain").all() and pattern_sense["says_pattern"].all()
+
+
+def test_written_words_are_drawn_and_sometimes_captioned():
+    world = ShapesWorld(seed=0, text_p=1.0, text_match=0.0)
+    images, meta = world.generate("test", 200)
+    plain, _ = world.replace(text_p=0.0).generate("test", 200)
+    assert (meta["written"] != meta["shape"]).all() and meta["written"].isin(SHAPES).all()   # the attack: wrong names
+    assert all(not np.array_equal(a, b) for a, b in zip(images, plain))
+    assert 0.3 < meta["says_text"].mean() < 0.7
+    assert all(f'"{w}"' in c for w, c in zip(meta.written[meta.says_text], meta.caption[meta.says_text]))
 
 
 def test_korean_captions_in_ko_mode_and_mix_ratio():
@@ -99,7 +170,8 @@ def test_bias_knob_rates_match_their_probabilities():
     for group, p in (("dark", 0.6), ("light", 0.1)):
         rows = meta[meta.background == group]
         assert binomtest(int(rows.descriptor.sum()), len(rows), p).pvalue > 0.001
-        assert all(("broken" in c) == d for c, d in zip(rows.caption, rows.descriptor))
+        said = rows[rows.noise == ""]                                   # a noisy caption is about something else
+        assert all(("broken" in c) == d for c, d in zip(said.caption, said.descriptor))
     _, unbiased = ShapesWorld(seed=0).generate("train", 1000)
     assert not unbiased.descriptor.any() and set(unbiased.background) == set(BACKGROUNDS)
 
@@ -111,6 +183,9 @@ def test_bias_knob_rates_match_their_probabilities():
     (dict(holdout=[("mauve", "circle")]), "not a known colour/shape"),
     (dict(language="fr"), "language"),
     (dict(bias_p=1.5), "bias_p"),
+    (dict(style_weights="cubist"), "unknown style 'cubist'"),
+    (dict(counts=(1, 1)), "counts must be 4 non-negative weights"),
+    (dict(caption_variety=0), "caption_variety"),
 ])
 def test_bad_world_settings_get_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):

@@ -1,0 +1,240 @@
+"""Drawing ShapesWorld images: masks, backgrounds, the five render styles, written words.
+
+All rendering is integer arithmetic on masks and textures computed once per world
+(`Renderer`), so the same seed gives byte-identical images on any machine.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from .vocabulary import PATTERN_SHAPE, SHAPES, SIZES, STYLES
+
+SIZE_FRACTION = {"small": 0.3, "large": 0.48}       # object diameter / image side
+CROWD_FRACTION = 0.26                               # diameter of each object in a 3-4 object scene
+MIN_IMAGE_SIZE = 16   # below this a small shape is a few pixels and unreadable
+SUPERSAMPLE = 4       # anti-aliasing: masks are drawn 4x larger, then averaged
+N_TEXTURES = 16       # variants of each random texture (dark backgrounds, paint, sensor noise)
+LIGHT = np.array([232, 232, 226], np.uint8)
+PATTERN_INK = {"light": (196, 196, 190), "dark": (92, 92, 92)}   # neutral: a pattern has no class colour
+
+
+def _polygon(shape: str) -> np.ndarray:
+    """Vertices (V, 2) of a polygonal shape in [-1, 1]², y pointing down."""
+    if shape == "square":
+        return np.array([[-.8, -.8], [.8, -.8], [.8, .8], [-.8, .8]])
+    if shape == "triangle":
+        return np.array([[0, -.95], [.95, .8], [-.95, .8]])
+    if shape == "diamond":
+        return np.array([[0, -1], [.8, 0], [0, 1], [-.8, 0]])
+    if shape == "cross":
+        a, b = .33, .95
+        return np.array([[-a, -b], [a, -b], [a, -a], [b, -a], [b, a], [a, a],
+                         [a, b], [-a, b], [-a, a], [-b, a], [-b, -a], [-a, -a]])
+    if shape == "star":
+        angles = -np.pi / 2 + np.arange(10) * np.pi / 5
+        radii = np.where(np.arange(10) % 2 == 0, 1.0, 0.42)
+        return np.stack([radii * np.cos(angles), radii * np.sin(angles) + 0.08], 1)
+    raise ValueError(shape)
+
+
+def _inside_polygon(x: np.ndarray, y: np.ndarray, vertices: np.ndarray) -> np.ndarray:
+    """Even-odd ray casting, vectorised over points."""
+    inside = np.zeros(x.shape, bool)
+    for (x1, y1), (x2, y2) in zip(vertices, np.roll(vertices, -1, axis=0)):
+        crosses = (y1 > y) != (y2 > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x_at_y = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
+        inside ^= crosses & (x < x_at_y)
+    return inside
+
+
+def _inside(shape: str, n: int) -> np.ndarray:
+    """(n, n) bool: which points of an n×n grid over [-1, 1]² lie inside the shape."""
+    coords = (np.arange(n) + 0.5) / n * 2 - 1
+    x, y = np.meshgrid(coords, coords)
+    return x**2 + y**2 <= 0.95**2 if shape == "circle" else _inside_polygon(x, y, _polygon(shape))
+
+
+def _coverage(inside: np.ndarray, diameter: int) -> np.ndarray:
+    """Supersampled bool (d·S, d·S) → uint8 alpha (d, d) by averaging S×S blocks."""
+    blocks = inside.reshape(diameter, SUPERSAMPLE, diameter, SUPERSAMPLE).mean((1, 3))
+    return np.round(blocks * 255).astype(np.uint8)
+
+
+def _erode(inside: np.ndarray, radius: int) -> np.ndarray:
+    """Binary erosion by a (2r+1)² square: a pixel stays when its whole neighbourhood is in."""
+    padded = np.pad(inside, radius)
+    out = np.ones_like(inside)
+    n = inside.shape[0]
+    for dy in range(2 * radius + 1):
+        for dx in range(2 * radius + 1):
+            out &= padded[dy:dy + n, dx:dx + n]
+    return out
+
+
+def shape_mask(shape: str, diameter: int, style: str = "flat") -> np.ndarray:
+    """Alpha mask (diameter, diameter) uint8 in 0..255 of one shape drawn in `style`.
+
+    flat, photo, painted: the anti-aliased silhouette. sketch: its outline only, a pencil
+    stroke of about a fourteenth of the diameter. pixel: the silhouette on a coarse grid of
+    about ten blocks across, hard-edged like pixel art.
+    """
+    inside = _inside(shape, diameter * SUPERSAMPLE)
+    if style == "sketch":
+        stroke = max(SUPERSAMPLE, round(diameter * SUPERSAMPLE / 14))
+        return _coverage(inside & ~_erode(inside, stroke), diameter)
+    if style == "pixel":
+        block = max(2, diameter // 10)
+        cells = -(-diameter // block)
+        coarse = _inside(shape, cells)
+        return (np.repeat(np.repeat(coarse, block, 0), block, 1)[:diameter, :diameter] * 255).astype(np.uint8)
+    return _coverage(inside, diameter)
+
+
+class Renderer:
+    """Everything a world draws with, built once per (image size, seed): shape masks per
+    size and style, dark textures, background patterns, paint and noise textures, and
+    the bitmap glyphs of written words."""
+
+    def __init__(self, image_size: int, seed: int):
+        if image_size < MIN_IMAGE_SIZE:
+            raise ValueError(f"image_size={image_size} is too small to draw on; use at least {MIN_IMAGE_SIZE} pixels.")
+        self.n, self.seed = image_size, seed
+
+    def diameter(self, size: str, crowded: bool = False) -> int:
+        return max(3, round((CROWD_FRACTION if crowded else SIZE_FRACTION[size]) * self.n))
+
+    @cached_property
+    def masks(self) -> dict[tuple[str, int, str], np.ndarray]:
+        """(shape, diameter, style) → alpha mask, for every diameter the world uses."""
+        diameters = {self.diameter(size) for size in SIZES} | {self.diameter("small", crowded=True)}
+        return {(shape, d, style): shape_mask(shape, d, style)
+                for shape in SHAPES for d in diameters for style in STYLES}
+
+    def _rng(self, stream: int) -> np.random.Generator:
+        return np.random.default_rng([self.seed, 99, stream])
+
+    @cached_property
+    def dark_textures(self) -> np.ndarray:
+        """(N_TEXTURES, H, W, 3) uint8 dark textured backgrounds: stripes plus noise."""
+        rng = np.random.default_rng([self.seed, 99])      # the stream of the first worlds: same textures
+        n = self.n
+        yy, xx = np.mgrid[0:n, 0:n]
+        out = np.empty((N_TEXTURES, n, n, 3), np.uint8)
+        for k in range(N_TEXTURES):
+            angle, period = rng.uniform(0, np.pi), rng.uniform(4, 10)
+            stripes = (np.sin((xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / period) > 0) * 18
+            base = rng.integers(35, 60, size=3)
+            noise = rng.integers(0, 14, size=(n, n, 1))
+            out[k] = np.clip(base + stripes[..., None] + noise, 0, 255)
+        return out
+
+    @cached_property
+    def pattern_alpha(self) -> dict[str, np.ndarray]:
+        """pattern → (H, W, 1) int32 alpha of small shapes tiled across the background,
+        offset on alternate rows; "plain" is absent."""
+        n = self.n
+        d, step = max(3, round(n / 9)), max(4, round(n / 4.5))
+        out = {}
+        for pattern, shape in PATTERN_SHAPE.items():
+            alpha = np.zeros((n + 2 * step, n + 2 * step), np.int32)
+            mark = shape_mask(shape, d).astype(np.int32)
+            for row, y in enumerate(range(0, n + step, step)):
+                for x in range((row % 2) * step // 2, n + step, step):
+                    alpha[y:y + d, x:x + d] = np.maximum(alpha[y:y + d, x:x + d], mark)
+            out[pattern] = alpha[:n, :n, None]
+        return out
+
+    @cached_property
+    def paint(self) -> np.ndarray:
+        """(N_TEXTURES, H, W, 1) int16 brush-stroke shading in -40..40: streaks along a random angle."""
+        rng, n = self._rng(1), self.n
+        yy, xx = np.mgrid[0:n, 0:n]
+        out = np.empty((N_TEXTURES, n, n, 1), np.int16)
+        for k in range(N_TEXTURES):
+            angle = rng.uniform(0, np.pi)
+            along = xx * np.cos(angle) + yy * np.sin(angle)
+            streaks = np.sin(along * 2 * np.pi / rng.uniform(3, 6) + rng.uniform(0, 6.3, size=(n, 1)) * 0.6)
+            out[k, ..., 0] = np.round(streaks * 28 + rng.normal(0, 8, size=(n, n))).clip(-40, 40)
+        return out
+
+    @cached_property
+    def sensor(self) -> np.ndarray:
+        """(N_TEXTURES, H, W, 3) int16: a photo's sensor noise plus light falloff to the corners."""
+        rng, n = self._rng(2), self.n
+        yy, xx = (np.mgrid[0:n, 0:n] + 0.5) / n - 0.5
+        falloff = -np.round(110 * (xx**2 + yy**2))[..., None]                  # darker corners
+        return np.stack([np.clip(falloff + rng.normal(0, 14, size=(n, n, 3)), -90, 60).astype(np.int16)
+                         for _ in range(N_TEXTURES)])
+
+    def background(self, group: str, texture: int, pattern: str) -> np.ndarray:
+        """A fresh (H, W, 3) uint8 canvas: the group's background, with its pattern."""
+        canvas = (np.broadcast_to(LIGHT, (self.n, self.n, 3)) if group == "light"
+                  else self.dark_textures[texture]).copy()
+        if pattern != "plain":
+            blend(canvas, 0, 0, self.pattern_alpha[pattern], np.array(PATTERN_INK[group]))
+        return canvas
+
+    def draw(self, canvas: np.ndarray, shape: str, diameter: int, rgb: np.ndarray, cx: float, cy: float,
+             style: str, texture: int) -> tuple[int, int]:
+        """One shape composited onto canvas in place, centred near (cx, cy) (fractions of
+        the side), in colour `rgb` (3,) int in 0..255; returns its top-left corner (x0, y0)."""
+        mask = self.masks[(shape, diameter, style)]
+        x0 = min(max(round(cx * self.n - diameter / 2), 0), self.n - diameter)
+        y0 = min(max(round(cy * self.n - diameter / 2), 0), self.n - diameter)
+        colour = rgb
+        if style == "pixel":                       # a small palette, as pixel art has
+            colour = np.minimum((rgb // 48) * 48 + 24, 255)
+        elif style == "painted":
+            colour = rgb + self.paint[texture, y0:y0 + diameter, x0:x0 + diameter]
+        elif style == "photo":                     # lit from the top left
+            ramp = np.linspace(30, -30, diameter)
+            colour = rgb + (ramp[:, None] + ramp[None, :])[..., None].astype(np.int16) // 2
+        blend(canvas, x0, y0, mask.astype(np.int32)[..., None], colour)
+        return x0, y0
+
+    def finish(self, canvas: np.ndarray, style: str, texture: int) -> None:
+        """Whole-image effects of a style, in place: a photo's noise and falloff."""
+        if style == "photo":
+            canvas[:] = np.clip(canvas + self.sensor[texture], 0, 255)
+
+    @cached_property
+    def _font(self):
+        return ImageFont.load_default_imagefont()   # PIL's built-in bitmap font: no files, same pixels everywhere
+
+    def glyphs(self, word: str, scale: int) -> np.ndarray:
+        """(h, w) uint8 alpha of `word` in the bitmap font, each pixel repeated `scale` times."""
+        left, top, right, bottom = self._font.getbbox(word)
+        image = Image.new("L", (right - left, bottom - top))
+        ImageDraw.Draw(image).text((-left, -top), word, fill=255, font=self._font)
+        return np.repeat(np.repeat(np.asarray(image), scale, 0), scale, 1)
+
+    def write(self, canvas: np.ndarray, word: str, scale: int, cx: float, cy: float) -> None:
+        """Write `word` centred at (cx, cy) in black on a white box, cropped to the image."""
+        ink = self.glyphs(word, scale).astype(np.int32)
+        h, w = ink.shape
+        x0, y0 = round(cx * self.n - w / 2), round(cy * self.n - h / 2)
+        box = np.full((h + 2, w + 2, 1), 255, np.int32)
+        blend(canvas, x0 - 1, y0 - 1, box, np.array([250, 250, 250]))
+        blend(canvas, x0, y0, ink[..., None], np.array([10, 10, 10]))
+
+
+def blend(canvas: np.ndarray, x0: int, y0: int, alpha: np.ndarray, colour) -> None:
+    """canvas[y0:, x0:] ← canvas·(1−α) + colour·α in place, α (h, w, 1) in 0..255, cropped
+    to the canvas; `colour` is an RGB triple in 0..255 or an (h, w, 3) array of the patch's
+    colours (clipped to 0..255 here)."""
+    n_y, n_x = canvas.shape[:2]
+    h, w = alpha.shape[:2]
+    top, left = max(0, -y0), max(0, -x0)
+    bottom, right = min(h, n_y - y0), min(w, n_x - x0)
+    if bottom <= top or right <= left:
+        return
+    a = alpha[top:bottom, left:right]
+    if np.ndim(colour) == 3:
+        colour = np.clip(colour[top:bottom, left:right], 0, 255)
+    region = canvas[y0 + top:y0 + bottom, x0 + left:x0 + right]
+    region[:] = (region.astype(np.int32) * (255 - a) + np.asarray(colour, np.int32) * a + 127) // 255
