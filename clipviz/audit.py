@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .stats import bootstrap_ci, interval
 from .zeroshot import OPENAI_SCALE, zero_shot_classifier, zero_shot_logits
 
 
@@ -59,15 +60,6 @@ def label_probabilities(model, tokenizer, image_features: torch.Tensor, label_se
 
 
 # --- rates with uncertainty ---------------------------------------------------------
-def bootstrap_ci(values, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval for the mean of `values` (e.g. 0/1 outcomes)."""
-    values = np.asarray(values, dtype=float)
-    if len(values) == 0:
-        raise ValueError("no values to bootstrap")
-    rng = np.random.default_rng(seed)
-    return _interval(values[rng.integers(0, len(values), size=(n_boot, len(values)))].mean(1), level)
-
-
 def _group_gaps(values: np.ndarray, groups: np.ndarray, group_a, group_b, n_boot: int, seed: int):
     """The observed gap mean(a) − mean(b) of each column of `values` (N, V), and n_boot
     bootstrap gaps (n_boot, V), resampling images within each group (sizes fixed) and
@@ -81,18 +73,13 @@ def _group_gaps(values: np.ndarray, groups: np.ndarray, group_a, group_b, n_boot
     return observed, values[picks_a].mean(1) - values[picks_b].mean(1)
 
 
-def _interval(samples: np.ndarray, level: float) -> tuple[float, float]:
-    alpha = (1 - level) / 2
-    return float(np.quantile(samples, alpha)), float(np.quantile(samples, 1 - alpha))
-
-
 def bootstrap_gap_ci(values, groups, group_a, group_b, n_boot: int = 2000, level: float = 0.95,
                      seed: int = 0) -> tuple[float, float, float]:
     """mean(values | group_a) − mean(values | group_b), with a percentile bootstrap interval
     that resamples within each group: (gap, low, high)."""
     values = np.asarray(values, dtype=float)[:, None]
     observed, gaps = _group_gaps(values, np.asarray(groups), group_a, group_b, n_boot, seed)
-    return (float(observed[0]), *_interval(gaps[:, 0], level))
+    return (float(observed[0]), *interval(gaps[:, 0], level))
 
 
 def bootstrap_gap_change_ci(before, after, groups, group_a, group_b, n_boot: int = 2000,
@@ -101,7 +88,7 @@ def bootstrap_gap_change_ci(before, after, groups, group_a, group_b, n_boot: int
     gap(after) − gap(before) with a paired bootstrap interval: (change, low, high)."""
     values = np.stack([np.asarray(before, dtype=float), np.asarray(after, dtype=float)], axis=1)
     observed, gaps = _group_gaps(values, np.asarray(groups), group_a, group_b, n_boot, seed)
-    return (float(observed[1] - observed[0]), *_interval(gaps[:, 1] - gaps[:, 0], level))
+    return (float(observed[1] - observed[0]), *interval(gaps[:, 1] - gaps[:, 0], level))
 
 
 def outcomes(probs: np.ndarray, label_set: LabelSet, target) -> pd.DataFrame:

@@ -1,0 +1,47 @@
+"""Intervals for the notebooks' verdicts: percentile bootstraps over images.
+
+Every claim a notebook makes about an effect comes with a 95 % interval from here, and
+its sentence is chosen by where that interval lies (`verdict`), never written in advance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+N_BOOT = 2000
+
+
+def interval(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The central `level` percentile interval of bootstrap samples."""
+    alpha = (1 - level) / 2
+    return float(np.quantile(samples, alpha)), float(np.quantile(samples, 1 - alpha))
+
+
+def bootstrap_ci(values, n_boot: int = N_BOOT, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval for the mean of `values` (e.g. 0/1 outcomes)."""
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        raise ValueError("no values to bootstrap")
+    rng = np.random.default_rng(seed)
+    return interval(values[rng.integers(0, len(values), size=(n_boot, len(values)))].mean(1), level)
+
+
+def paired_delta_ci(a, b, n_boot: int = N_BOOT, level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """mean(a) − mean(b) for two measurements of the same items (e.g. whether each image
+    is classified right with two prompts), with a paired bootstrap interval: the same
+    resampled images for both. Returns (delta, low, high)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape or a.ndim != 1 or len(a) == 0:
+        raise ValueError(f"need two equal-length 1-D measurements of the same items, got {a.shape} and {b.shape}")
+    low, high = bootstrap_ci(a - b, n_boot, level, seed)
+    return float((a - b).mean()), low, high
+
+
+def verdict(delta: float, low: float, high: float, better: str = "helps", worse: str = "hurts") -> str:
+    """Plain words for a difference and its 95 % interval."""
+    span = f"{delta:+.1%} [{low:+.1%}, {high:+.1%}]"
+    if low > 0:
+        return f"{better}: {span}, the interval above 0"
+    if high < 0:
+        return f"{worse}: {span}, the interval below 0"
+    return f"no measurable difference: {span}, the interval covers 0"

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from clipviz.stats import bootstrap_ci, paired_delta_ci, verdict
+
+
+def test_bootstrap_interval_covers_the_true_rate_at_about_the_nominal_level():
+    rng = np.random.default_rng(0)
+    true_rate, covered, runs = 0.3, 0, 300
+    for run in range(runs):
+        low, high = bootstrap_ci(rng.random(200) < true_rate, n_boot=1000, seed=run)
+        covered += low <= true_rate <= high
+    assert 0.90 <= covered / runs <= 0.985
+
+
+def test_paired_interval_equals_a_naive_resampling_loop():
+    rng = np.random.default_rng(3)
+    a, b = rng.random(80) < 0.7, rng.random(80) < 0.6
+    delta, low, high = paired_delta_ci(a, b, n_boot=500, seed=5)
+    draws = np.random.default_rng(5).integers(0, 80, size=(500, 80))
+    naive = [np.mean(a[rows]) - np.mean(b[rows]) for rows in draws]
+    assert delta == pytest.approx(a.mean() - b.mean())
+    assert (low, high) == pytest.approx((np.quantile(naive, 0.025), np.quantile(naive, 0.975)))
+
+
+def test_pairing_narrows_the_interval_when_the_two_measurements_agree():
+    """Two prompts that are right on mostly the same images: the paired interval of the
+    difference is far narrower than that of two independent samples would be."""
+    rng = np.random.default_rng(0)
+    common = rng.random(1000) < 0.8
+    better = common | (rng.random(1000) < 0.05)              # right wherever `common` is, and a few more
+    delta, low, high = paired_delta_ci(better, common)
+    unpaired = np.quantile([better[rng.integers(0, 1000, 1000)].mean() - common[rng.integers(0, 1000, 1000)].mean()
+                            for _ in range(500)], [0.025, 0.975])
+    assert low > 0 and high - low < 0.5 * (unpaired[1] - unpaired[0])
+
+
+def test_paired_coverage_on_simulated_prompts():
+    rng = np.random.default_rng(1)
+    covered = 0
+    for run in range(200):
+        skill = rng.random(300)
+        a, b = skill < 0.75, skill < 0.70                    # true difference 0.05
+        a ^= rng.random(300) < 0.02
+        truth = 0.75 * 0.98 + 0.25 * 0.02 - 0.70
+        _, low, high = paired_delta_ci(a, b, n_boot=800, seed=run)
+        covered += low <= truth <= high
+    assert 0.90 <= covered / 200 <= 0.99
+
+
+def test_verdict_follows_the_interval():
+    assert verdict(0.02, 0.01, 0.03).startswith("helps")
+    assert verdict(-0.02, -0.03, -0.01).startswith("hurts")
+    assert verdict(0.01, -0.01, 0.03).startswith("no measurable difference")
+    with pytest.raises(ValueError, match="equal-length"):
+        paired_delta_ci([1, 0], [1])
