@@ -230,3 +230,44 @@ def imbalanced_rows(target, max_ratio: float = 10.0, seed: int = 0) -> np.ndarra
     rows = [rng.permutation(np.flatnonzero(target == c))[:max(1, round(share * (target == c).sum()))]
             for c, share in zip(classes, keep_share)]
     return np.sort(np.concatenate(rows))
+
+
+def calibration_comparison(cosines, target, validation, scales: dict, n_bins: int = 15):
+    """ECE and NLL of zero-shot probabilities at several logit scales, and after temperature
+    scaling fitted on the validation rows; everything scored on the other rows.
+
+    Args:
+        cosines: (N, C) image–class cosine similarities; target: (N,) class indices.
+        validation: (N,) bool, the rows the temperature is fitted on.
+        scales: {name: logit scale}, e.g. {"fixed": 100, "learned": exp(logit_scale)};
+            the first one is the one temperature scaling starts from.
+    Returns:
+        (DataFrame of ECE and NLL per calibration, {name: `reliability_table`}).
+    """
+    cosines, target = torch.as_tensor(_as_numpy(cosines)), _as_numpy(target).astype(int)
+    validation = np.asarray(validation, bool)
+    base = next(iter(scales.values()))
+    temperature = fit_temperature(base * cosines[validation], target[validation])
+    logits = {f"{name} scale {scale:.0f}": scale * cosines[~validation] for name, scale in scales.items()}
+    logits[f"temperature-scaled (T={temperature:.2f})"] = base * cosines[~validation] / temperature
+    test = target[~validation]
+    table = pd.DataFrame({name: {"ECE": expected_calibration_error(z.softmax(1), test, n_bins), "NLL": nll(z, test)}
+                          for name, z in logits.items()}).T
+    return table, {name: reliability_table(z.softmax(1), test, n_bins) for name, z in logits.items()}
+
+
+def prior_correction_table(logits, target, max_ratio: float = 10.0, seed: int = 0) -> pd.DataFrame:
+    """Top-1 before and after class-prior correction (the prior estimated on the same,
+    unlabelled, images) on a set as it is and on a long-tailed subset of it, with the paired
+    difference and its interval."""
+    from .stats import paired_delta_ci, verdict
+
+    logits, target = torch.as_tensor(_as_numpy(logits), dtype=torch.float32), _as_numpy(target).astype(int)
+    rows = {}
+    for name, kept in (("as it is", np.arange(len(target))), ("long-tailed", imbalanced_rows(target, max_ratio, seed))):
+        before = logits[kept].argmax(1).numpy() == target[kept]
+        after = prior_correction(logits[kept], logits[kept]).argmax(1).numpy() == target[kept]
+        delta, low, high = paired_delta_ci(after, before, seed=seed)
+        rows[name] = {"images": len(kept), "as is": before.mean(), "prior-corrected": after.mean(), "delta": delta,
+                      "low": low, "high": high, "verdict": verdict(delta, low, high)}
+    return pd.DataFrame(rows).T

@@ -289,3 +289,23 @@ def heatmap(table, title: str = "", fmt: str = ".2f", cmap: str = "Reds"):
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def paired_effects(table, title: str = "paired difference in top-1 (95 % bootstrap interval)"):
+    """One horizontal bar per row of a table with columns delta, low, high: the difference
+    and its interval, with the zero line; green when the interval lies above 0, red below."""
+    table = table.astype({"delta": float, "low": float, "high": float})
+    fig, ax = plt.subplots(figsize=(8, 0.55 * len(table) + 1.4))
+    colours = ["tab:green" if lo > 0 else "tab:red" if hi < 0 else "0.55" for lo, hi in zip(table.low, table.high)]
+    y = np.arange(len(table))
+    ax.barh(y, table.delta, color=colours, alpha=0.8)
+    ax.errorbar(table.delta, y, xerr=[table.delta - table.low, table.high - table.delta], fmt="none", ecolor="0.2",
+                capsize=4)
+    ax.axvline(0, color="0.2", lw=1)
+    ax.set_yticks(y, ["\n".join(textwrap.wrap(str(label), 34)) for label in table.index], fontsize=9)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    ax.set(title=title, xlabel="difference in top-1 (percentage points)")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
