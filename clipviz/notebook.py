@@ -134,7 +134,7 @@ def map_data(model, tokenizer, datasets) -> tuple:
     return torch.cat([i for i, _ in encoded]), torch.cat([t for _, t in encoded]), meta
 
 
-SHAPES_ATTRIBUTES = ("colour", "shape", "size", "background", "position", "composition", "label")
+SHAPES_ATTRIBUTES = ("colour", "shape", "size", "background", "pattern", "position", "composition", "label")
 NOT_ATTRIBUTES = ("image_id", "filepath", "caption", "modality", "split")
 
 

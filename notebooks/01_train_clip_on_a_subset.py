@@ -36,8 +36,8 @@
 MODEL = "shapes-cnn-tiny"        # an embedded model, or any open_clip name ("ViT-B-32")
 PRETRAINED = None                # for open_clip names: a checkpoint path or a tag you have on disk
 DATA = "shapes"                  # "shapes", "csv:PATH" or "folder:PATH"
-SUBSET_SIZE = 4000               # training pairs for the live run below
-LIVE_STEPS = 300                 # steps of the live run (about 35 s; 0 keeps PRETRAINED as it is)
+SUBSET_SIZE = 20000              # training pairs for the live run below
+LIVE_STEPS = 340                 # steps of the live run (about 40 s; 0 keeps PRETRAINED as it is)
 BATCH_SIZE = 128
 SEED = 0
 
@@ -59,11 +59,13 @@ from clipviz.world import CLASS_TEMPLATE
 # %% [markdown]
 # ## 1 · The data
 #
-# ShapesWorld draws coloured shapes and describes each image in a caption. Some captions
-# say everything ("a small red circle on the left"), some one attribute ("something red"),
-# some relate two objects. A few colour–shape **compositions are held out**: they never
-# appear in a training image or caption, so we can test whether CLIP composes "orange" and
-# "circle" it has only seen apart.
+# ShapesWorld draws coloured shapes and describes each image the way web alt-text does:
+# framed ("clip art of a …", "my favourite …", a file name, hashtags), some attributes
+# and not others, in varied order, now and then about something else entirely. Some
+# backgrounds carry a pattern of little stars, crosses or diamonds; some images hold two to
+# four objects. A few colour–shape **compositions are held out**: they never appear in a
+# training image or caption, so we can test whether CLIP composes "orange" and "circle" it
+# has only seen apart.
 
 # %%
 world, train_set, test_set, heldout_set, classnames = load_data(DATA, SUBSET_SIZE, seed=SEED)
@@ -186,7 +188,7 @@ if probe:
 # %% [markdown]
 # ## 7 · More data, better CLIP
 #
-# The embedded recipe (420 steps) trained on 1,000, 4,000 and 20,000 ShapesWorld pairs.
+# The embedded recipe (500 steps) trained on 1,000, 4,000 and 20,000 ShapesWorld pairs.
 # Seen compositions improve with data; held-out ones show how much of that is composition.
 # Training three models takes minutes, so the numbers come from the cached models when
 # you have them (`make models`) and otherwise from the stored measurement of the very

@@ -92,10 +92,10 @@ def test_integer_labels_index_into_the_classes(tmp_path):
     table["label"] = [classes.index(label) for label in table["label"]]
     table["filepath"] = [str(SAMPLE.parent / f) for f in table["filepath"]]
     table.to_csv(tmp_path / "indexed.csv", sep="\t", index=False)
-    reports = []
+    weights, reports = hub_style_file(tmp_path), []
     for data in (SAMPLE, tmp_path / "indexed.csv"):
         out = tmp_path / f"{data.stem}.json"
-        assert main(["eval", "--pretrained", "shapes-cnn-tiny", "--data", f"csv:{data}",
+        assert main(["eval", "--model", "shapes-cnn-tiny", "--pretrained", str(weights), "--data", f"csv:{data}",
                      "--classes", ",".join(classes), "--json", str(out)]) == 0
         reports.append(__import__("json").loads(out.read_text())["data"])
     assert reports[1]["label_rule"].endswith("as indices into the classes")
