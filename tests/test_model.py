@@ -46,7 +46,10 @@ def test_trimmed_text_encoding_equals_open_clips():
     assert torch.allclose(encode_text(model, tokens), model.encode_text(tokens), atol=1e-5)
 
 
-def test_long_captions_are_truncated_with_one_warning():
+def test_long_captions_are_truncated_with_one_warning(monkeypatch):
+    import clipviz.model
+
+    monkeypatch.setattr(clipviz.model, "_warned_truncation", set())   # as in a fresh process
     _, _, tokenizer = create_model("shapes-cnn-tiny")
     long = " ".join(["red circle"] * 40)
     with pytest.warns(UserWarning, match="truncated"):
