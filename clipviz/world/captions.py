@@ -16,7 +16,6 @@ import bisect
 import re
 import zlib
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
@@ -105,7 +104,6 @@ def _log_weight(word: str, frame: str) -> float:
     return FRAME_PREFERENCE * (2 * zlib.crc32(f"{word}|{frame}".encode()) / 2**32 - 1)
 
 
-@lru_cache(maxsize=None)
 def _frame_cdf(frames: tuple, colour: str, shape: str) -> list[float]:
     """(F,) cumulative frame weights for captions of a `colour` `shape` (a list: bisect on
     a list is faster per caption than numpy on an array)."""
@@ -134,6 +132,7 @@ class Grammar:
         self.frames = FRAMES[:max(2, round(variety * len(FRAMES)))]
         self.article_frames = tuple(f for f in self.frames if "{a}" in f)
         self.noise, self.style_named = noise, style_named
+        self._cdfs = {}    # (takes an article, colour, shape) -> `_frame_cdf`, filled as met
 
     # -- noun phrases --
     def _object_np(self, obj: dict, u: list, descriptor: str, senses: list) -> str:
@@ -229,8 +228,10 @@ class Grammar:
             parts.says_style = True
         else:
             frames = self.frames if article else self.article_frames
-            cdf = _frame_cdf(frames, objects[0]["colour"], objects[0]["shape"])
-            parts.frame = frames[min(bisect.bisect_left(cdf, u[13]), len(frames) - 1)]
+            key = (article, objects[0]["colour"], objects[0]["shape"])
+            if key not in self._cdfs:
+                self._cdfs[key] = _frame_cdf(frames, *key[1:])
+            parts.frame = frames[min(bisect.bisect_left(self._cdfs[key], u[13]), len(frames) - 1)]
         text = parts.frame.format(a=("a " + np_) if article else np_, np=np_)
         if u[14] < 0.15 and len(objects) < 3:
             text += _pick(FILLERS, u[15])
