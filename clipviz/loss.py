@@ -71,6 +71,35 @@ def clip_loss(image_features: torch.Tensor, text_features: torch.Tensor,
     return (F.cross_entropy(logits_per_image, labels) + F.cross_entropy(logits_per_text, labels)) / 2
 
 
+def hard_negative_clip_loss(image_features: torch.Tensor, text_features: torch.Tensor,
+                            negative_features: torch.Tensor, has_negative: torch.Tensor,
+                            logit_scale: torch.Tensor) -> torch.Tensor:
+    """NegCLIP's loss (Yuksekgonul et al. 2023): CLIP's, with each caption's hard negative —
+    the same words in another order, another meaning — as one more wrong caption for every
+    image of the batch.
+
+    image → text: a cross-entropy over the B captions and the B hard negatives (B, 2B);
+    text → image: over the B images, as in `clip_loss`. Negatives with `has_negative`
+    False (captions with nothing to swap) are left out (their logits set to −inf).
+
+    Args:
+        image_features, text_features, negative_features: (B, D) raw tower outputs;
+            negative row i is caption i's swapped twin.
+        has_negative: (B,) bool.
+        logit_scale: exp(t), as in `clip_loss`.
+    """
+    if negative_features.shape != text_features.shape or has_negative.shape != text_features.shape[:1]:
+        raise ValueError(f"need one negative per caption: {tuple(negative_features.shape)} negatives and "
+                         f"{tuple(has_negative.shape)} flags for {tuple(text_features.shape)} captions")
+    logits_per_image, logits_per_text = clip_logits(image_features, torch.cat([text_features, negative_features]),
+                                                    logit_scale)                       # (B, 2B), (2B, B)
+    batch = image_features.shape[0]
+    missing = torch.cat([torch.zeros_like(has_negative), ~has_negative])              # (2B,) columns to drop
+    logits_per_image = logits_per_image.masked_fill(missing, float("-inf"))
+    labels = torch.arange(batch, device=image_features.device)
+    return (F.cross_entropy(logits_per_image, labels) + F.cross_entropy(logits_per_text[:batch], labels)) / 2
+
+
 def chance_loss(image_features: torch.Tensor, text_features: torch.Tensor,
                 logit_scale: torch.Tensor) -> float:
     """The loss these features would give if the pairing were random: each row's

@@ -23,7 +23,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .distributed import TwoTowers, check_batch, global_clip_loss, init_world, reported_loss, shard
-from .loss import clip_loss, in_batch_accuracy
+from .loss import clip_loss, hard_negative_clip_loss, in_batch_accuracy
 from .model import (UsedTokenRows, encode_text, image_size, normalize_images, read_checkpoint, save_weights,
                     tokenize, tokenizer_for, trims_padding)
 from .seed import rng_state, seed_everything, set_rng_state
@@ -58,6 +58,9 @@ class TrainConfig:
     lock_image: bool = False
     lock_image_unlocked_groups: int = 0
     lock_image_freeze_bn_stats: bool = False
+    # NegCLIP: each caption's word-swapped twin (`compositional.hard_negative`) as one more
+    # wrong caption for every image of its batch (single process only)
+    hard_negatives: bool = False
 
     def for_model(self, model) -> "TrainConfig":
         """This config with the unset lr / warmup_steps taken from the recipe that fits
@@ -181,9 +184,24 @@ def train(model, dataset, config: TrainConfig = TrainConfig(), tokenizer=None, c
     """
     _check_inputs(dataset, config)
     config = config.for_model(model)
-    tokens = tokenize(tokenizer or tokenizer_for(model), dataset.captions)   # (P, L), once
-    with locked_image_tower(model, config), used_token_rows(model, tokens) as token_rows:
-        return _train(model, dataset, tokens, token_rows, config, callbacks, eval_fn, resume)
+    tokenizer = tokenizer or tokenizer_for(model)
+    tokens = tokenize(tokenizer, dataset.captions)   # (P, L), once
+    negatives = hard_negative_tokens(tokenizer, dataset.captions) if config.hard_negatives else None
+    used = tokens if negatives is None else torch.cat([tokens, negatives[0]])
+    with locked_image_tower(model, config), used_token_rows(model, used) as token_rows:
+        return _train(model, dataset, tokens, negatives, token_rows, config, callbacks, eval_fn, resume)
+
+
+def hard_negative_tokens(tokenizer, captions: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(P, L) tokens of each caption's hard negative (the caption itself where there is
+    none) and (P,) bool: which captions have one."""
+    from .compositional import hard_negative
+
+    swapped = [hard_negative(c) for c in captions]
+    has = torch.tensor([s is not None for s in swapped])
+    if not has.any():
+        raise ValueError("hard_negatives: no caption has two colour or shape words to swap")
+    return tokenize(tokenizer, [s or c for s, c in zip(swapped, captions)]), has
 
 
 @contextmanager
@@ -218,8 +236,10 @@ def used_token_rows(model, tokens: torch.Tensor):
         table.requires_grad_(True)
 
 
-def _train(model, dataset, tokens, token_rows, config, callbacks, eval_fn, resume) -> pd.DataFrame:
+def _train(model, dataset, tokens, negatives, token_rows, config, callbacks, eval_fn, resume) -> pd.DataFrame:
     world = init_world()
+    if negatives is not None and world.size > 1:
+        raise ValueError("hard_negatives is not supported under torchrun yet: train on one process")
     check_batch(world, config.batch_size, len(dataset))
     device = next(model.parameters()).device
     precision = resolve_precision(config.precision, device)
@@ -248,8 +268,14 @@ def _train(model, dataset, tokens, token_rows, config, callbacks, eval_fn, resum
     for step in bar:
         ids = shard(batch_indices(config.seed, step, len(dataset), config.batch_size), world)
         images = normalize_images(model, dataset.image_batch(ids, size)).to(device)
-        image_features, text_features = towers(images, tokens[ids].to(device), bf16=precision == "bf16")
-        if world.size > 1:
+        batch_tokens = tokens[ids] if negatives is None else torch.cat([tokens[ids], negatives[0][ids]])
+        image_features, text_features = towers(images, batch_tokens.to(device), bf16=precision == "bf16")
+        if negatives is not None:
+            text_features, negative_features = text_features.split(len(ids))
+            loss = hard_negative_clip_loss(image_features, text_features, negative_features,
+                                           negatives[1][ids].to(device), model.logit_scale.exp())
+            loss_value = loss.item()
+        elif world.size > 1:
             loss = global_clip_loss(image_features, text_features, model.logit_scale.exp(), world,
                                     config.local_loss, config.gather_with_grad)
             loss_value = reported_loss(loss, world, config.local_loss)

@@ -96,3 +96,32 @@ def test_chance_loss_is_log_b_plus_half_the_logit_variance():
     expected = math.log(256) + variance / 2
     assert chance_loss(image, text, scale) == pytest.approx(expected, rel=2e-3)
     assert chance_loss(image, image, scale) > math.log(256)   # never below ln B, even for a perfect pairing
+
+
+def test_hard_negative_loss_equals_a_naive_loop_over_the_enlarged_logits():
+    from clipviz.loss import hard_negative_clip_loss
+
+    rng = np.random.default_rng(1)
+    batch, scale = 6, 14.0
+    image, text, negative = (rng.normal(size=(batch, 5)) for _ in range(3))
+    has = np.array([True, False, True, True, False, True])
+    unit = lambda x: x / np.linalg.norm(x)                                 # noqa: E731
+    i2t = []
+    for i in range(batch):           # image i against every caption and every existing negative
+        candidates = [unit(t) for t in text] + [unit(n) for n, h in zip(negative, has) if h]
+        logits = scale * np.array([unit(image[i]) @ c for c in candidates])
+        i2t.append(-(logits[i] - np.log(np.exp(logits).sum())))
+    t2i = []
+    for j in range(batch):           # caption j against every image (negatives are not queries)
+        logits = scale * np.array([unit(text[j]) @ unit(x) for x in image])
+        t2i.append(-(logits[j] - np.log(np.exp(logits).sum())))
+    expected = (np.mean(i2t) + np.mean(t2i)) / 2
+    ours = hard_negative_clip_loss(*(torch.tensor(x) for x in (image, text, negative)), torch.tensor(has),
+                                   torch.tensor(scale))
+    assert ours.item() == pytest.approx(expected, abs=1e-12)
+    none = hard_negative_clip_loss(*(torch.tensor(x) for x in (image, text, negative)), torch.zeros(batch, dtype=bool),
+                                   torch.tensor(scale))
+    assert none.item() == pytest.approx(clip_loss(torch.tensor(image), torch.tensor(text), torch.tensor(scale)).item())
+    with pytest.raises(ValueError, match="one negative per caption"):
+        hard_negative_clip_loss(torch.tensor(image), torch.tensor(text), torch.tensor(negative[:3]), torch.tensor(has),
+                                torch.tensor(scale))
