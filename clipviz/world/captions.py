@@ -64,6 +64,13 @@ PATTERN_PHRASES = ("on a {w} pattern", "on a {w} background", "with a {w} patter
                    "on a {w}-print background", "in front of a {w} pattern", "on {w} wallpaper")
 TONE_PHRASES = ("on a {t} background", "against a {t} background", "on {t}")
 TEXT_PHRASES = ('with the word "{w}" on it', 'labelled "{w}"', 'that says "{w}"', '"{w}" written on it')
+# Web captions often transcribe an image's text and say little else (a sign, a product name):
+# for those pairs only reading finds the caption, and that is how CLIP learned to read (Goh et
+# al. 2021). Of the images with a written word, TEXT_ONLY have a caption about the word alone,
+# TEXT_SAID more an object description that also quotes it.
+TEXT_ONLY_FRAMES = ('a sign that says "{w}"', 'the word "{w}"', 'a label that reads "{w}"', '"{w}"',
+                    'a sticker with "{w}" on it', 'text: {w}', 'it says {w}', 'a tag reading "{w}"')
+TEXT_ONLY, TEXT_SAID = 0.3, 0.35
 UNRELATED = ("untitled", "image", "photo", "DSC_{d}.JPG", "my weekend", "click to enlarge", "screenshot",
              "new post!", "picture {d} of 12", "stock image", "banner", "logo", "sale ends friday",
              "happy birthday", "IMG_{d}", "wallpaper", "background", "no caption", "see more", "home")
@@ -183,6 +190,9 @@ class Grammar:
     def _english(self, scene: dict, u: list) -> CaptionParts:
         if u[12] < 0.08:
             return self._web_tokens(scene, u)
+        if scene["written"] and u[10] < TEXT_ONLY:
+            frame = _pick(TEXT_ONLY_FRAMES, u[11])
+            return CaptionParts(frame.format(w=scene["written"]), frame=frame, says_text=True)
         parts, senses = CaptionParts(""), []
         objects = scene["objects"]
         descriptor = scene["descriptor"]
@@ -218,7 +228,7 @@ class Grammar:
             parts.says_pattern = True
         elif u[8] > 0.85:
             np_ += " " + _pick(TONE_PHRASES, u[9]).format(t=scene["background"])
-        if scene["written"] and u[10] < 0.5:
+        if scene["written"] and u[10] < TEXT_ONLY + TEXT_SAID:
             np_ += " " + _pick(TEXT_PHRASES, u[11]).format(w=scene["written"])
             parts.says_text = True
         # a phrase without its article ("three shapes") goes into the frames that take one

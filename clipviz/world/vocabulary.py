@@ -12,7 +12,9 @@ SIZES = ("small", "large")
 POSITIONS = ("left", "right", "top", "bottom", "center")
 BACKGROUNDS = ("light", "dark")              # the two groups of the bias audit
 RELATIONS = ("left of", "above", "and")      # how a two-object caption relates its objects
-SPLITS = ("train", "test", "heldout")
+# "labelled": single objects of seen compositions from a stream of their own, never in a
+# caption: the labelled images of supervised baselines, few-shot probes and fine-tuning
+SPLITS = ("train", "test", "heldout", "labelled")
 # How an object is drawn: the distribution shifts of notebook 05. "flat" is the world of the
 # first notebooks; "photo" adds sensor noise and light falloff; "painted" fills with strokes.
 STYLES = ("flat", "sketch", "pixel", "photo", "painted")
