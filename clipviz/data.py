@@ -123,7 +123,7 @@ class PairDataset(Dataset):
             rows = np.sort(np.random.default_rng(seed).choice(rows, size=n, replace=False))
         if len(rows) == 0:
             raise ValueError(f"no pairs match the filters {filters}")
-        return self._view(rows)
+        return self.select(rows)
 
     def split(self, fraction: float = 0.5, seed: int = 0) -> tuple["PairDataset", "PairDataset"]:
         """Two disjoint views by image (captions of one image stay together): `fraction` of
@@ -133,9 +133,9 @@ class PairDataset(Dataset):
             raise ValueError(f"need at least 2 images and 0 < fraction < 1 (got {len(images)}, {fraction})")
         first = np.random.default_rng(seed).permutation(images)[:max(1, round(fraction * len(images)))]
         in_first = np.isin(self.image_ids, first)
-        return self._view(np.flatnonzero(in_first)), self._view(np.flatnonzero(~in_first))
+        return self.select(np.flatnonzero(in_first)), self.select(np.flatnonzero(~in_first))
 
-    def _view(self, rows: np.ndarray) -> "PairDataset":
+    def select(self, rows) -> "PairDataset":
         """A dataset of the same class over `rows` of meta, sharing the images."""
         view = copy.copy(self)
         view.meta = self.meta.iloc[rows].reset_index(drop=True)

@@ -135,6 +135,14 @@ def retrieval_metrics(image_features, text_features, text_image_index, ks=(1, 5,
     return metrics
 
 
+def choose_C(x_fit, y_fit, x_val, y_val, Cs=tuple(np.logspace(-3, 3, 7))) -> tuple[float, dict]:
+    """The logistic-regression C with the best validation accuracy (ties: the smallest C),
+    and the validation accuracy of every C."""
+    val_acc = {float(C): float(LogisticRegression(C=C, max_iter=2000).fit(x_fit, y_fit).score(x_val, y_val))
+               for C in Cs}
+    return max(val_acc, key=val_acc.get), val_acc
+
+
 def linear_probe(train_features, train_labels, test_features, test_labels,
                  Cs=tuple(np.logspace(-3, 3, 7)), val_fraction: float = 0.2, seed: int = 0) -> dict:
     """Logistic regression on frozen features, C chosen on a validation split.
@@ -151,11 +159,7 @@ def linear_probe(train_features, train_labels, test_features, test_labels,
     stratify = y if np.bincount(np.searchsorted(classes, y)).min() >= 2 else None
     x_fit, x_val, y_fit, y_val = train_test_split(x, y, test_size=val_fraction, random_state=seed,
                                                   stratify=stratify)
-    val_acc = {}
-    for C in Cs:
-        clf = LogisticRegression(C=C, max_iter=2000).fit(x_fit, y_fit)
-        val_acc[float(C)] = float(clf.score(x_val, y_val))
-    best = max(val_acc, key=val_acc.get)
+    best, val_acc = choose_C(x_fit, y_fit, x_val, y_val, Cs)
     clf = LogisticRegression(C=best, max_iter=2000).fit(x, y)
     # a class with no training example can never be predicted: it scores -inf and counts as wrong
     test_y = _as_numpy(test_labels)
@@ -164,7 +168,7 @@ def linear_probe(train_features, train_labels, test_features, test_labels,
     scores[:, np.searchsorted(all_classes, clf.classes_)] = clf.predict_log_proba(_as_numpy(test_features))
     target = np.searchsorted(all_classes, test_y)
     return {**classification_metrics(scores, target), "C": best, "val_acc_by_C": val_acc,
-            "test_classes_never_trained": int(len(all_classes) - len(clf.classes_))}
+            "test_classes_never_trained": int(len(all_classes) - len(clf.classes_)), "classifier": clf}
 
 
 # --- calibration ---------------------------------------------------------------------

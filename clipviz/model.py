@@ -241,10 +241,15 @@ def normalize_images(model, images: torch.Tensor) -> torch.Tensor:
     if images.ndim != 4 or images.shape[1] != 3 or tuple(images.shape[2:]) != (expected, expected):
         raise ValueError(f"images must be (B, 3, {expected}, {expected}) for this model, "
                          f"got {tuple(images.shape)}")
-    cfg = getattr(model.visual, "preprocess_cfg", {}) or {}
-    mean = torch.tensor(cfg.get("mean", open_clip.OPENAI_DATASET_MEAN)).view(1, 3, 1, 1)
-    std = torch.tensor(cfg.get("std", open_clip.OPENAI_DATASET_STD)).view(1, 3, 1, 1)
+    mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in image_mean_std(model))
     return (images.float() / 255 - mean) / std
+
+
+def image_mean_std(model) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The per-channel mean and std the model's images are normalised with (its
+    preprocessing config, else OpenAI's)."""
+    cfg = getattr(model.visual, "preprocess_cfg", {}) or {}
+    return (tuple(cfg.get("mean", open_clip.OPENAI_DATASET_MEAN)), tuple(cfg.get("std", open_clip.OPENAI_DATASET_STD)))
 
 
 def count_parameters(model) -> dict[str, int]:
