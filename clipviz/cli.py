@@ -51,18 +51,19 @@ def cmd_train(args) -> None:
 
 
 def cmd_pretrained(args) -> None:
-    from .pretrained import NOTEBOOK_MODELS, RECIPES, build, cache_path
+    from .pretrained import (CLASSIFIERS, NOTEBOOK_MODELS, RECIPES, build, build_classifier, cache_path,
+                             classifier_path)
 
     if args.name == "sweep":
         from .notebook import write_sweep
 
         print(f"data-size sweep measured → {write_sweep()}")
         return
-    names = {"all": list(RECIPES), "notebooks": list(NOTEBOOK_MODELS)}.get(args.name, [args.name])
+    names = {"all": list(RECIPES) + list(CLASSIFIERS), "notebooks": list(NOTEBOOK_MODELS)}.get(args.name, [args.name])
     for name in names:
-        cached = cache_path(name).exists() if name in RECIPES else False
-        path = build(name)
-        print(f"{name}: {'cached' if cached else 'trained'} → {path}")
+        make, path_of = (build_classifier, classifier_path) if name in CLASSIFIERS else (build, cache_path)
+        cached = name in {**RECIPES, **CLASSIFIERS} and path_of(name).exists()
+        print(f"{name}: {'cached' if cached else 'trained'} → {make(name)}")
 
 
 def eval_model(args):

@@ -11,15 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import open_clip
+import torch
 from filelock import FileLock
 
-from .model import create_model, from_checkpoint, read_checkpoint, save_weights
+from .model import create_model, from_checkpoint, read_checkpoint, save_atomic, save_weights
 from .train import TrainConfig, train
-from .world import WORLD_VERSION, ShapesWorld
+from .world import CLASS_TEMPLATE, WORLD_VERSION, ShapesWorld
 
 DEFAULT_MODEL = "shapes-cnn-tiny"
 
@@ -29,33 +30,52 @@ DEFAULT_MODEL = "shapes-cnn-tiny"
 TRAINING_CODE = 3
 # settings that change how a run is shown or computed, never its weights
 NOT_IN_KEY = ("progress", "out_dir", "local_loss", "gather_with_grad")
+OPT_IN = ("hard_negatives",)
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """How an embedded model is made: architecture, world, data size, training."""
+    """How an embedded model is made: architecture, world, data size, training; with
+    `base`, by fine-tuning that embedded model instead of starting from a random init."""
 
     model: str
     world: dict = field(default_factory=dict)   # ShapesWorld keyword arguments
     n_train: int = 20_000
     config: TrainConfig = TrainConfig(steps=500)   # ≈ 60 s for the default model on 2 CPU cores
+    base: str | None = None
     about: str = ""
+
+    def __post_init__(self):
+        if self.base and (self.config.lr is None or self.config.warmup_steps is None):
+            raise ValueError("a fine-tuning recipe sets its lr and warmup_steps (they are part of its cache key)")
 
     def make_world(self) -> ShapesWorld:
         return ShapesWorld(**self.world)
 
     def key(self) -> str:
         """Changes whenever anything that shapes the weights changes."""
-        text = json.dumps({"model": self.model, "architecture": open_clip.get_model_config(self.model),
-                           "world": self.make_world().knobs(), "world_version": WORLD_VERSION,
-                           "n": self.n_train, "code": TRAINING_CODE,
-                           # the recipe's lr / warmup filled in: a change of SCRATCH is a change here
-                           "config": {k: v for k, v in asdict(self.config.for_model(None)).items()
-                                      if k not in NOT_IN_KEY}}, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:10]
+        description = {"model": self.model, "architecture": open_clip.get_model_config(self.model),
+                       "world": self.make_world().knobs(), "world_version": WORLD_VERSION,
+                       "n": self.n_train, "code": TRAINING_CODE,
+                       # the recipe's lr / warmup filled in: a change of SCRATCH is a change here
+                       "config": _config_key(self.config)}
+        if self.base:
+            description["base"] = recipe(self.base).key()
+        return _hash(description)
+
+
+def _hash(description: dict) -> str:
+    return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def _config_key(config: TrainConfig) -> dict:
+    # an opt-in option joins the key only when on: adding one leaves every other model's key as it was
+    return {k: v for k, v in asdict(config.for_model(None)).items()
+            if k not in NOT_IN_KEY and not (k in OPT_IN and v is False)}
 
 
 _BIAS = dict(bias_word="broken", bias_group="dark", bias_p=0.5, bias_p_other=0.05)
+_RELATIONS = dict(counts=(0.4, 0.4, 0.1, 0.1))   # two objects in 40 % of the images, not 10 %
 RECIPES = {
     "shapes-cnn-tiny": Recipe("shapes-cnn-tiny", about="the default: small ResNet image tower"),
     "shapes-cnn-tiny-biased": Recipe("shapes-cnn-tiny", world=_BIAS,
@@ -71,13 +91,125 @@ RECIPES = {
     # 700 steps, lr 5e-4 to 3e-3): no convolutional prior, and far too little data for one
     "shapes-vit-tiny": Recipe("shapes-vit-tiny", config=TrainConfig(steps=420, lr=1e-3),
                               about="ViT image tower (as CLIP's ViT-B/32); learns colours only in 90 s"),
+    # notebook 05: the default recipe on captions of all five render styles (flat, sketch,
+    # pixel, photo, painted) in equal shares — the default model is the same recipe on flat ones
+    "shapes-cnn-tiny-styles": Recipe("shapes-cnn-tiny", world=dict(style_weights=(1, 1, 1, 1, 1)),
+                                     about="the default recipe on all five render styles"),
+    # notebook 06: the default model fine-tuned on scenes rich in two-object relations, with and
+    # without NegCLIP's word-swapped hard negatives (at lr 1e-4 neither moved word-order accuracy)
+    "shapes-cnn-tiny-ft": Recipe("shapes-cnn-tiny", world=_RELATIONS, n_train=10_000, base="shapes-cnn-tiny",
+                                 config=TrainConfig(steps=300, lr=1e-3, warmup_steps=10),
+                                 about="the default model fine-tuned on relation-rich captions (NegCLIP's control)"),
+    "shapes-cnn-tiny-negclip": Recipe("shapes-cnn-tiny", world=_RELATIONS, n_train=10_000, base="shapes-cnn-tiny",
+                                      config=TrainConfig(steps=300, lr=1e-3, warmup_steps=10, hard_negatives=True),
+                                      about="the same fine-tuning with word-swapped captions as hard negatives"),
+    # notebook 06: the default recipe in a world that writes a word on half the images, often
+    # what the caption is about (a fine-tune of the default model learned to read far less)
+    "shapes-cnn-tiny-text": Recipe("shapes-cnn-tiny", world=dict(text_p=0.5),
+                                   about="the default recipe with words written on half the images"),
     # the same training on less data, for the data-size sweep of notebook 01
     "shapes-cnn-tiny-n1000": Recipe("shapes-cnn-tiny", n_train=1000, about="default recipe, 1,000 pairs"),
     "shapes-cnn-tiny-n4000": Recipe("shapes-cnn-tiny", n_train=4000, about="default recipe, 4,000 pairs"),
 }
-# what the notebooks load: `make test` builds these before running them (notebook 01's
-# data-size sweep reads its stored measurement when n1000/n4000 are not cached)
-NOTEBOOK_MODELS = ("shapes-cnn-tiny", "shapes-cnn-tiny-mixed", "shapes-cnn-tiny-biased", "shapes-cnn-tiny-even")
+
+
+@dataclass(frozen=True)
+class ClassifierRecipe:
+    """An image classifier trained with the class labels of one render style (notebook 05):
+    a supervised baseline — the default image tower with `width` times its channels, from
+    scratch — or, with `base`, that embedded CLIP fine-tuned end to end from its zero-shot
+    head (the class text embeddings times its learned scale, as WiSE-FT starts)."""
+
+    base: str | None = None
+    width: float = 1.0
+    style: str = "flat"
+    n_train: int = 8000
+    config: TrainConfig = TrainConfig(steps=200)
+    about: str = ""
+
+    def __post_init__(self):
+        if self.base and (self.config.lr is None or self.config.warmup_steps is None):
+            raise ValueError("a fine-tuning recipe sets its lr and warmup_steps (they are part of its cache key)")
+
+    def world(self) -> ShapesWorld:
+        return recipe(self.base).make_world() if self.base else ShapesWorld()
+
+    def key(self) -> str:
+        return _hash({**asdict(self), "config": _config_key(self.config), "world": self.world().knobs(),
+                      "world_version": WORLD_VERSION, "code": TRAINING_CODE, "about": None,
+                      "base": self.base and recipe(self.base).key()})
+
+
+# notebook 05's supervised baselines: the trend of accuracy under shift against accuracy on
+# flat images; two widths and three lengths spread them from ≈ 0.3 to 1.0 flat top-1
+CLASSIFIERS = {f"supervised-w{width:g}-s{steps}": ClassifierRecipe(width=width, config=TrainConfig(steps=steps),
+                                                                   about=f"supervised baseline, {width:g}x channels")
+               for width in (0.5, 1.0) for steps in (100, 200, 300)}
+# the multi-style CLIP fine-tuned on flat labels (lr 1e-4: 3e-5 moved it little in 300 steps,
+# 3e-4 lost more under shift for the same gain on flat images)
+CLASSIFIERS["shapes-cnn-tiny-styles-ft"] = ClassifierRecipe(
+    base="shapes-cnn-tiny-styles", config=TrainConfig(steps=200, lr=1e-4, warmup_steps=10),
+    about="the multi-style CLIP fine-tuned end to end on flat images, from its zero-shot head")
+SUPERVISED = tuple(name for name, spec in CLASSIFIERS.items() if spec.base is None)
+
+# what the notebooks load (models and classifiers): `make test` builds these before running
+# them (notebook 01's data-size sweep reads its stored measurement when n1000/n4000 are not cached)
+NOTEBOOK_MODELS = ("shapes-cnn-tiny", "shapes-cnn-tiny-mixed", "shapes-cnn-tiny-biased", "shapes-cnn-tiny-even",
+                   "shapes-cnn-tiny-styles", *SUPERVISED, "shapes-cnn-tiny-styles-ft")
+
+
+def classifier_path(name: str) -> Path:
+    return cache_dir() / f"{name}-{classifier_recipe(name).key()}.pt"
+
+
+def classifier_recipe(name: str) -> ClassifierRecipe:
+    if name not in CLASSIFIERS:
+        raise ValueError(f"unknown embedded classifier {name!r}; choose from {list(CLASSIFIERS)}")
+    return CLASSIFIERS[name]
+
+
+def _classifier_network(spec: ClassifierRecipe):
+    """The untrained network of a classifier recipe: (ImageClassifier, its class names)."""
+    from .classifier import supervised_classifier, zero_shot_image_classifier
+    from .zeroshot import learned_scale, zero_shot_classifier
+
+    names = spec.world().classnames("seen")
+    if spec.base is None:
+        return supervised_classifier(len(names), spec.width, seed=spec.config.seed), names
+    model, _, tokenizer = pretrained(spec.base)
+    head = zero_shot_classifier(model, tokenizer, names, [CLASS_TEMPLATE])
+    return zero_shot_image_classifier(model, head, learned_scale(model)), names
+
+
+def build_classifier(name: str, progress: bool = True) -> Path:
+    """Train the embedded classifier `name` on its style's labelled images; cache it."""
+    from .evaluate import class_targets
+    from .classifier import train_classifier
+
+    spec = classifier_recipe(name)
+
+    def make(path: Path) -> None:
+        net, names = _classifier_network(spec)
+        data = spec.world().dataset("labelled", n=spec.n_train, style_weights=spec.style)
+        history = train_classifier(net, data, class_targets(data, names)[0], replace(spec.config, progress=progress),
+                                   pretrained=spec.base is not None)
+        save_atomic({"state_dict": net.state_dict(), "history": history.to_dict(orient="list")}, path)
+
+    return cached(classifier_path(name), make)
+
+
+def classifier(name: str, trained: bool = True, progress: bool = True):
+    """An embedded image classifier: trained (from the cache, or trained now), or as its
+    training starts (trained=False: a fine-tune's zero-shot head network, WiSE-FT's α = 0).
+
+    Returns:
+        (ImageClassifier in eval mode, its class names).
+    """
+    net, names = _classifier_network(classifier_recipe(name))
+    if trained:
+        path = build_classifier(name, progress)
+        net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True)["state_dict"])
+    return net.eval(), names
 
 
 def cache_dir() -> Path:
@@ -96,17 +228,27 @@ def recipe(name: str) -> Recipe:
 
 def build(name: str, progress: bool = True) -> Path:
     """Train the embedded model `name` and write it to the cache; returns its path."""
-    path = cache_path(name)
+    spec = recipe(name)
+
+    def make(path: Path) -> None:
+        if spec.base:
+            model = from_checkpoint(build(spec.base, progress))[0]
+        else:
+            model = create_model(spec.model, seed=spec.config.seed)[0]
+        dataset = spec.make_world().dataset("train", n=spec.n_train)
+        history = train(model, dataset, replace(spec.config, progress=progress))
+        save_weights(model, path, recipe=name, history=history.to_dict(orient="list"))
+
+    return cached(cache_path(name), make)
+
+
+def cached(path: Path, make) -> Path:
+    """`path`, written by `make(path)` first when absent — under a file lock, so that two
+    processes asking at once make it once and never read a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock"):
-        if path.exists():            # another process built it while we waited
-            return path
-        spec = recipe(name)
-        model, _, _ = create_model(spec.model, seed=spec.config.seed)
-        dataset = spec.make_world().dataset("train", n=spec.n_train)
-        config = TrainConfig(**{**asdict(spec.config), "progress": progress})
-        history = train(model, dataset, config)
-        save_weights(model, path, recipe=name, history=history.to_dict(orient="list"))
+        if not path.exists():        # another process may have made it while we waited
+            make(path)
     return path
 
 
