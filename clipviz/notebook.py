@@ -169,3 +169,61 @@ def load_audit_data(spec: str, n: int, seed: int = 0, columns=()):
         raise ValueError(f"{spec} has no column {', '.join(map(repr, missing))}: the audit needs each image's class "
                          f"and group (columns present: {', '.join(data.meta.columns)})")
     return data
+
+
+def load_style_sets(spec: str, id_style: str = "flat", n_pool: int = 2000, n_eval: int = 1000, seed: int = 0,
+                    style_column: str = "style"):
+    """Labelled images by style for notebook 05: (world or None, `transfer.StyleSets`).
+
+    ShapesWorld: every render style's labelled images (the pools) and test images of the
+    seen compositions, the same scenes in every style. Your CSV/folder: its `label` column
+    names the classes and `style_column` the domains, each domain's images split in half by
+    image into pool and test; a domain of one image is only tested. When `id_style` is not
+    among your domains, the most common one is taken, said in a sentence.
+    """
+    from .transfer import StyleSets
+    from .world import STYLES
+
+    if spec == "shapes":
+        world = ShapesWorld(seed=seed)
+        return world, StyleSets(world.classnames("seen"), id_style,
+                                {s: world.dataset("labelled", n=n_pool, style_weights=s) for s in STYLES},
+                                {s: world.dataset("test", n=n_eval, style_weights=s) for s in STYLES})
+    data = load_audit_data(spec, n_eval, seed, columns=("label",))
+    by_style = ({str(s): data.subset(**{style_column: s}) for s in data.meta[style_column].value_counts().index}
+                if style_column in data.meta.columns else {"all": data})
+    if id_style not in by_style:
+        print(f"Your data has no {style_column!r} value {id_style!r}: its most common one, {next(iter(by_style))!r}, "
+              f"is taken as in-distribution.")
+        id_style = next(iter(by_style))
+    pools, tests = {}, {}
+    for style, mine in by_style.items():
+        if len(np.unique(mine.image_ids)) >= 2:
+            pools[style], tests[style] = mine.split(0.5, seed=seed)
+        else:
+            tests[style] = mine
+    return None, StyleSets(sorted(data.meta["label"].astype(str).unique()), id_style, pools, tests)
+
+
+def fine_tuned_pair(name: str, model, tokenizer, sets, steps: int = 100, seed: int = 0):
+    """(zero-shot head network, fine-tuned network) for notebook 05's WiSE-FT.
+
+    An embedded fine-tune (`name` among the embedded classifiers) comes from the cache;
+    otherwise `model` is fine-tuned here from its zero-shot head for `steps` steps on the
+    ID pool of `sets` (the fine-tuning recipe: peak lr 1e-5 after 10 warmup steps).
+    """
+    from .classifier import train_classifier, zero_shot_image_classifier
+    from .pretrained import CLASSIFIERS, classifier
+    from .train import TrainConfig
+    from .zeroshot import learned_scale, zero_shot_classifier
+
+    if name in CLASSIFIERS:
+        return classifier(name, trained=False)[0], classifier(name)[0]
+    head = zero_shot_classifier(model, tokenizer, sets.classnames, [CLASS_TEMPLATE])
+    start = zero_shot_image_classifier(model, head, learned_scale(model))
+    tuned = zero_shot_image_classifier(model, head, learned_scale(model))
+    pool = sets.pools[sets.id_style]
+    train_classifier(tuned, pool, sets.targets["pools"][sets.id_style],
+                     TrainConfig(steps=steps, batch_size=min(32, len(pool)), seed=seed), pretrained=True)
+    return start, tuned
+

@@ -13,6 +13,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import torch
 from IPython.display import display
 
 from . import viz
@@ -162,3 +163,74 @@ class PromptExplorer:
     def _ipython_display_(self) -> None:
         display(widgets.VBox([self.templates, widgets.HBox([self.names, self.scale]), self.classes,
                               self.summary, self.output]))
+
+
+class ExplanationExplorer:
+    """Pick an image, type a prompt: the explanation map over the image, and — when the true
+    masks are known — whether the map points at the object the prompt names.
+
+    Args:
+        model, tokenizer: the CLIP model explained (`explain.map_method` decides how).
+        images: uint8 (N, H, W, 3).
+        prompts: N default prompts (the one shown for each image until you type another).
+        masks: optional N (n_objects, H, W) bool arrays; `named`: N indices of the object each
+            default prompt names (its mask is the one scored).
+    Bad input (an empty prompt) sets `message` and shows it; it never raises.
+    """
+
+    def __init__(self, model, tokenizer, images, prompts, masks=None, named=None):
+        self.model, self.tokenizer, self.images = model, tokenizer, images
+        self.prompts, self.masks, self.named = list(prompts), masks, named
+        self.index = widgets.IntSlider(value=0, min=0, max=len(images) - 1, description="image")
+        self.prompt = widgets.Text(value=self.prompts[0], description="prompt", continuous_update=False,
+                                   layout=widgets.Layout(width="60%"))
+        self.summary = widgets.HTML()
+        self.output = widgets.Output()
+        self.message, self.saliency, self.figure = None, None, None
+        self.index.observe(self._new_image, names="value")
+        self.prompt.observe(lambda change: self.update(), names="value")
+        self.update()
+
+    def _new_image(self, change) -> None:
+        if self.prompt.value != self.prompts[self.index.value]:
+            self.prompt.value = self.prompts[self.index.value]     # triggers update()
+        else:
+            self.update()
+
+    def update(self) -> None:
+        from .explain import explanation_maps, mask_iou, pointing_hit
+
+        text = self.prompt.value.strip()
+        self.message = None if text else "Type a prompt, e.g. “a photo of a red circle”."
+        if self.message:
+            self.saliency = None
+        else:
+            image = torch.as_tensor(self.images[self.index.value]).permute(2, 0, 1)[None]
+            self.saliency = explanation_maps(self.model, self.tokenizer, image, [text])[0]
+        self.scores = {}
+        if self.saliency is not None and self.masks is not None:
+            masks, named = self.masks[self.index.value], self.named[self.index.value]
+            self.scores = {"points at the object named by default": pointing_hit(self.saliency, masks[named]),
+                           "IoU with it": mask_iou(self.saliency, masks[named])}
+        self.show()
+
+    def show(self) -> None:
+        if self.figure is not None:
+            plt.close(self.figure)
+            self.figure = None
+        self.output.clear_output(wait=True)
+        if self.message:
+            self.summary.value = f"<span style='color:#b00020'>⚠ {html.escape(self.message)}</span>"
+            return
+        parts = [f"{name}: {'yes' if value is True else 'no' if value is False else f'{value:.2f}'}"
+                 for name, value in self.scores.items()]
+        self.summary.value = f"<b>{html.escape(self.prompt.value)}</b>" + (" · " + " · ".join(parts) if parts else "")
+        masks = None if self.masks is None else self.masks[self.index.value][self.named[self.index.value]][None]
+        self.figure = viz.explanation_overlays(self.images[self.index.value][None], self.saliency[None],
+                                               [self.prompt.value], masks, columns=1, title="", panel=4.0)
+        plt.close(self.figure)
+        with self.output:
+            display(self.figure)
+
+    def _ipython_display_(self) -> None:
+        display(widgets.VBox([self.index, self.prompt, self.summary, self.output]))

@@ -52,6 +52,21 @@ def test_notebook_01_runs_on_csv_data_and_a_checkpoint(tmp_path):
     assert "training pairs" in text and "held-out compositions: none (your data)" in text
 
 
+def test_load_style_sets_splits_each_domain_of_a_csv(capsys):
+    from clipviz.notebook import load_style_sets
+
+    world, sets = load_style_sets(f"csv:{SAMPLE}", id_style="watercolour")
+    table = pd.read_csv(SAMPLE, sep="\t")
+    most_common = table["style"].value_counts().index[0]
+    assert world is None and sets.id_style == most_common and "watercolour" in capsys.readouterr().out
+    assert set(sets.tests) == set(table["style"]) and sets.classnames == sorted(table["label"].unique())
+    for style, test in sets.tests.items():
+        pool = sets.pools.get(style)
+        in_style = (table["style"] == style).sum()
+        assert len(test) + (len(pool) if pool is not None else 0) == in_style
+        assert pool is None or set(pool.meta.filepath).isdisjoint(test.meta.filepath)
+
+
 def test_stored_sweep_is_of_the_current_recipes():
     """`clipviz pretrained sweep` must be rerun whenever a sweep recipe changes."""
     import json
@@ -83,6 +98,7 @@ REAL_MODEL_PARAMETERS = {   # beyond MODEL / PRETRAINED / DATA: the small sizes 
     "03_prompt_sensitivity": "",
     "04_bias_audit": ("MODELS = {'my model': MODEL}\nPRETRAINED = {'my model': PRETRAINED}\n"
                       "LABEL_COLUMN = 'label'\nGROUP_COLUMN = 'group'\nGROUPS = ('dark', 'light')\n"),
+    "05_transfer_and_robustness": "FT_STEPS = 2\n",
 }
 
 

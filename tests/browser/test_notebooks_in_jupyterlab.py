@@ -5,11 +5,11 @@ import re
 
 import pytest
 
-from clipviz_browser import SCREENSHOTS
+from clipviz_browser import ROOT, SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
-NOTEBOOKS = ["01_train_clip_on_a_subset", "02_joint_embedding_umap", "03_prompt_sensitivity", "04_bias_audit"]
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 RUN_TIMEOUT_MS = 240_000
 
 # JavaScript run in the page against JupyterLab's app object (exposed by the server flag)
