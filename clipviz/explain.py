@@ -3,12 +3,13 @@
 - **Grad-CAM** (Selvaraju et al. 2017) for convolutional image towers: the activations of
   the last stage before pooling, A (C, h, w), weighted by the spatial mean of the gradient
   of the image–prompt cosine similarity, summed over channels, ReLU.
-- **Gradient-weighted attention relevance** (Chefer et al. 2021) for ViT towers: starting
-  from the identity, each block adds Ā·R with Ā = mean over heads of (∇A ⊙ A)⁺; the class
-  token's row over the patches is the map.
+- **Gradient-weighted attention relevance** (Chefer et al. 2021) for ViT towers (open_clip's,
+  and timm's inside clipviz's hybrid ViT): starting from the identity, each block adds Ā·R
+  with Ā = mean over heads of (∇A ⊙ A)⁺; the class token's row over the patches is the map.
 
 Maps are returned at the tower's own resolution (h, w): a 64 px image is a 2×2 grid for
-the tiny ResNets (stride 32) and an 8×8 grid for the tiny ViT (patch 8). The scores are
+the tiny ResNets (stride 32), 4×4 for the tiny hybrid ViT (stride 16), 7×7 for ViT-B/32 at
+224 px. The scores are
 taken at that resolution, so a coarse map is neither helped nor hurt by upsampling:
 - **pointing game** (Zhang et al. 2016): is the map's highest cell on the named object
   (does its mask overlap that cell)? — also asked of the other object, and of random maps;
@@ -18,12 +19,14 @@ taken at that resolution, so a coarse map is neither helped nor hurt by upsampli
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import open_clip
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from timm.models.vision_transformer import VisionTransformer
 
 from .model import image_size, normalize_images, tokenize
 from .stats import bootstrap_ci
@@ -36,45 +39,73 @@ def grad_cam(activations: torch.Tensor, gradients: torch.Tensor) -> torch.Tensor
     return F.relu((weights * activations).sum(1))
 
 
-def attention_relevance(attentions: list[torch.Tensor], gradients: list[torch.Tensor]) -> torch.Tensor:
+def attention_relevance(attentions: list[torch.Tensor], gradients: list[torch.Tensor], prefix: int = 1) -> torch.Tensor:
     """Chefer et al.'s relevance from each block's attention probabilities and their
-    gradients, (B, heads, N, N) each with token 0 the class token: (B, N − 1) relevance of
-    the patches for the class token."""
+    gradients, (B, heads, N, N) each with token 0 the class token and `prefix` tokens before
+    the patches: (B, N − prefix) relevance of the patches for the class token."""
     batch, _, n, _ = attentions[0].shape
     relevance = torch.eye(n, dtype=attentions[0].dtype).expand(batch, n, n)
     for attention, gradient in zip(attentions, gradients):
         weighted = (gradient * attention).clamp(min=0).mean(1)             # (B, N, N)
         relevance = relevance + weighted @ relevance
-    return relevance[:, 0, 1:]
+    return relevance[:, 0, prefix:]
+
+
+def _timm_vit(visual) -> VisionTransformer | None:
+    """The timm ViT inside an open_clip tower (clipviz's hybrid ViT), or None."""
+    trunk = getattr(visual, "trunk", None)
+    return trunk if isinstance(visual, open_clip.timm_model.TimmModel) and isinstance(trunk, VisionTransformer) else None
 
 
 def _last_conv_stage(visual) -> torch.nn.Module | None:
     """The module whose output is the last feature map before pooling, or None (a ViT)."""
     if isinstance(visual, open_clip.modified_resnet.ModifiedResNet):
         return visual.layer4
-    if isinstance(visual, open_clip.timm_model.TimmModel) and hasattr(visual.trunk, "feature_info"):
+    if isinstance(visual, open_clip.timm_model.TimmModel) and _timm_vit(visual) is None \
+            and hasattr(visual.trunk, "feature_info"):
         return visual.trunk.get_submodule(visual.trunk.feature_info[-1]["module"])
     return None
 
 
 def map_method(model) -> str:
-    """"grad-cam" for convolutional towers, "attention relevance" for ViTs."""
+    """"grad-cam" for convolutional towers, "attention relevance" for ViTs (open_clip's and timm's)."""
     if _last_conv_stage(model.visual) is not None:
         return "grad-cam"
-    if isinstance(model.visual, open_clip.transformer.VisionTransformer):
+    if isinstance(model.visual, open_clip.transformer.VisionTransformer) or _timm_vit(model.visual) is not None:
         return "attention relevance"
     raise ValueError(f"no explanation method for a {type(model.visual).__name__} image tower "
                      f"(Grad-CAM needs a convolutional one, attention relevance a ViT)")
 
 
 @contextmanager
-def _recorded_attention(transformer):
-    """While active, every block of a batch-first `transformer` computes its attention
-    explicitly and stores the probabilities (B, heads, N, N), with their gradient kept, in
-    the yielded list. (nn.MultiheadAttention returns the probabilities as a view that the
-    gradient does not pass through.)"""
+def _recorded_attention(visual):
+    """While active, every attention block of a ViT tower stores its attention probabilities
+    (B, heads, N, N), with their gradient kept, in the yielded list; also yields the patch
+    grid and the number of tokens before the patches."""
     store = []
+    vit = _timm_vit(visual)
+    if vit is not None:          # timm: the unfused path computes the probabilities; record its dropout's input
+        handles, fused = [], [block.attn.fused_attn for block in vit.blocks]
+        for block in vit.blocks:
+            block.attn.fused_attn = False
+            handles.append(block.attn.attn_drop.register_forward_pre_hook(
+                lambda module, args: (args[0].retain_grad(), store.append(args[0])) and None))
+        try:
+            yield store, tuple(vit.patch_embed.grid_size), vit.num_prefix_tokens
+        finally:
+            for block, was_fused, handle in zip(vit.blocks, fused, handles):
+                block.attn.fused_attn = was_fused
+                handle.remove()
+        return
+    with _recorded_open_clip_attention(visual.transformer, store):
+        yield store, tuple(visual.grid_size), 1
 
+
+@contextmanager
+def _recorded_open_clip_attention(transformer, store: list):
+    """open_clip's blocks compute their attention explicitly while active, storing the
+    probabilities in `store` (nn.MultiheadAttention returns them as a view that the gradient
+    does not pass through)."""
     def recording(block):
         mha = block.attn
 
@@ -95,7 +126,7 @@ def _recorded_attention(transformer):
     for block in transformer.resblocks:
         block.attention = recording(block)            # an instance attribute shadows the method
     try:
-        yield store
+        yield
     finally:
         for block in transformer.resblocks:
             del block.attention
@@ -125,11 +156,10 @@ def explanation_maps(model, tokenizer, images: torch.Tensor, prompts: list[str])
         score.backward()
         maps = grad_cam(saved["a"].detach(), saved["a"].grad)
     else:
-        with _recorded_attention(model.visual.transformer) as attentions:
+        with _recorded_attention(model.visual) as (attentions, grid, prefix):
             score = (F.normalize(model.encode_image(x), dim=-1) * text).sum()
         score.backward()
-        relevance = attention_relevance([a.detach() for a in attentions], [a.grad for a in attentions])
-        grid = model.visual.grid_size
+        relevance = attention_relevance([a.detach() for a in attentions], [a.grad for a in attentions], prefix)
         maps = relevance.view(-1, *grid)
     model.zero_grad(set_to_none=True)
     return _unit_range(maps.detach().numpy())
@@ -223,3 +253,34 @@ def pointing_summary(scores: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({name: dict(zip(("value", "low", "high"), (float(scores[column].mean()),
                                                                   *bootstrap_ci(scores[column], seed=seed))))
                          for name, column in rows.items()}).T
+
+
+@dataclass
+class MapExamples:
+    """Images with their prompts and maps, ready to draw; with a world, the masks too."""
+
+    images: np.ndarray                   # uint8 (N, H, W, 3) at the model's input size
+    prompts: list
+    maps: np.ndarray                     # (N, h, w) in [0, 1]
+    object_masks: list | None = None     # N arrays (n_objects, H, W) bool
+    named: np.ndarray | None = None      # (N,) the object each prompt names
+
+    @property
+    def masks(self) -> np.ndarray | None:
+        """(N, H, W) bool: the mask of each prompt's object."""
+        return None if self.object_masks is None else np.stack([m[k] for m, k in zip(self.object_masks, self.named)])
+
+
+def map_examples(model, tokenizer, dataset, n: int = 12, world=None, seed: int = 0) -> MapExamples:
+    """The first `n` pairs of `dataset` explained: with a ShapesWorld `world` (two-object
+    scenes), for a prompt naming one object as `scored_maps` chooses it; otherwise for
+    each image's own caption."""
+    shown = dataset.select(np.arange(min(n, len(dataset))))
+    batch = shown.image_batch(range(len(shown)), image_size(model))
+    if world is None:
+        prompts, object_masks, named = list(shown.captions), None, None
+    else:
+        prompts, named = named_object_prompts(shown.meta, seed)
+        object_masks = [world.object_masks(row) for _, row in shown.meta.iterrows()]
+    return MapExamples(batch.permute(0, 2, 3, 1).numpy(), prompts, explanation_maps(model, tokenizer, batch, prompts),
+                       object_masks, named)

@@ -26,7 +26,7 @@ def grads(out: str) -> None:
     data = ShapesWorld(seed=0).dataset("train", n=GLOBAL_BATCH)
     results = {}
     for local_loss, gather_with_grad in SETTINGS:
-        model, _, tokenizer = create_model("shapes-vit-tiny", seed=0)   # LayerNorm only: no batch statistics
+        model, _, tokenizer = create_model("shapes-vit-plain", seed=0)   # LayerNorm only: no batch statistics
         ids = shard(np.arange(GLOBAL_BATCH), world)
         towers = torch.nn.parallel.DistributedDataParallel(TwoTowers(model, encode_text))
         images = normalize_images(model, data.image_batch(ids, 64))
@@ -43,7 +43,7 @@ def grads(out: str) -> None:
 
 def mismatch() -> None:
     world = init_world()
-    model, _, _ = create_model("shapes-vit-tiny", seed=0)
+    model, _, _ = create_model("shapes-vit-plain", seed=0)
     data = ShapesWorld(seed=0).dataset("train", n=16 + world.rank)
     train(model, data, TrainConfig(steps=1, batch_size=4, progress=False))
 

@@ -31,7 +31,7 @@ def torchrun(*args, nproc: int = 2, timeout: int = 240) -> subprocess.CompletedP
 
 def single_process_reference():
     data = ShapesWorld(seed=0).dataset("train", n=8)
-    model, _, tokenizer = create_model("shapes-vit-tiny", seed=0)
+    model, _, tokenizer = create_model("shapes-vit-plain", seed=0)
     images = normalize_images(model, data.image_batch(range(8), 64))
     loss = clip_loss(model.encode_image(images), encode_text(model, tokenize(tokenizer, data.captions)),
                      model.logit_scale.exp())
@@ -53,7 +53,7 @@ def test_two_ranks_equal_one_process_on_the_global_batch(tmp_path):
 
 
 def test_two_rank_cli_training_writes_a_checkpoint_that_loads_in_one_process(tmp_path):
-    run = torchrun("-m", "clipviz", "train", "--model", "shapes-vit-tiny", "--pairs", "64", "--steps", "3",
+    run = torchrun("-m", "clipviz", "train", "--model", "shapes-vit-plain", "--pairs", "64", "--steps", "3",
                    "--batch-size", "8", "--precision", "fp32", "--out", str(tmp_path / "run"))
     assert run.returncode == 0, run.stderr[-3000:]
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["config.json", "history.csv", "step_000003.pt"]
@@ -62,7 +62,7 @@ def test_two_rank_cli_training_writes_a_checkpoint_that_loads_in_one_process(tmp
     from clipviz.cli import parse_data
     from clipviz.train import TrainConfig, train
 
-    one, _, _ = create_model("shapes-vit-tiny", seed=0)
+    one, _, _ = create_model("shapes-vit-plain", seed=0)
     initial = {k: v.clone() for k, v in one.state_dict().items()}
     train(one, parse_data("shapes", n=64), TrainConfig(steps=3, batch_size=8, precision="fp32", progress=False))
     for name, weight in one.state_dict().items():

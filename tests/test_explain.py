@@ -36,7 +36,8 @@ def test_attention_relevance_equals_a_naive_loop():
 
 @pytest.mark.parametrize("name,grid,method", [("shapes-cnn-tiny", (2, 2), "grad-cam"),
                                               ("shapes-rn-tiny", (2, 2), "grad-cam"),
-                                              ("shapes-vit-tiny", (8, 8), "attention relevance")])
+                                              ("shapes-vit-tiny", (4, 4), "attention relevance"),
+                                              ("shapes-vit-plain", (8, 8), "attention relevance")])
 def test_explanation_maps_for_every_tower(name, grid, method):
     model, _, tokenizer = create_model(name, seed=0)
     images = ShapesWorld(seed=0).dataset("test", n=3).image_batch(range(3), 64)
@@ -48,21 +49,25 @@ def test_explanation_maps_for_every_tower(name, grid, method):
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
     assert not any("attention" in vars(block) for block in getattr(getattr(model.visual, "transformer", None),
                                                                    "resblocks", []))
+    assert all(not b.attn.attn_drop._forward_pre_hooks for b in getattr(getattr(model.visual, "trunk", None), "blocks", []))
     with pytest.raises(ValueError, match="one prompt per image"):
         explanation_maps(model, tokenizer, images, ["a red circle"])
 
 
-def test_recorded_attention_computes_what_the_block_computes():
+@pytest.mark.parametrize("name,tokens,heads,grid", [("shapes-vit-plain", 65, 2, (8, 8)),   # open_clip's ViT
+                                                   ("shapes-vit-tiny", 17, 4, (4, 4))])   # timm's, in the hybrid
+def test_recorded_attention_computes_what_the_block_computes(name, tokens, heads, grid):
     from clipviz.explain import _recorded_attention
 
-    model, _, _ = create_model("shapes-vit-tiny", seed=0)
+    model, _, _ = create_model(name, seed=0)
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         plain = model.encode_image(x)
-    with _recorded_attention(model.visual.transformer) as attentions:
+    with _recorded_attention(model.visual) as (attentions, recorded_grid, prefix):
         recorded = model.encode_image(x)
     assert torch.allclose(plain, recorded, atol=1e-5) and len(attentions) == 2
-    assert attentions[0].shape == (2, 2, 65, 65) and torch.allclose(attentions[0].sum(-1), torch.ones(2, 2, 65))
+    assert recorded_grid == grid and prefix == 1 and attentions[0].shape == (2, heads, tokens, tokens)
+    assert torch.allclose(attentions[0].sum(-1), torch.ones(2, heads, tokens)) and attentions[0].requires_grad
 
 
 def test_pointing_game_and_iou_on_constructed_maps():
@@ -80,3 +85,24 @@ def test_pointing_game_and_iou_on_constructed_maps():
     maps = random_maps(2000, (2, 2), seed=0)
     hit_rate = np.mean([pointing_hit(m, mask) for m in maps])
     assert hit_rate == pytest.approx(0.25, abs=0.03)            # one cell of four holds the object
+
+
+def test_scored_maps_score_each_image_against_its_named_object():
+    from clipviz.explain import map_examples, named_object_prompts, scored_maps
+
+    world = ShapesWorld(seed=0)
+    data = world.dataset("test", n=16, eval_counts=(0, 1, 0, 0))
+    model, _, tokenizer = create_model("shapes-vit-tiny", seed=0)
+    scores = scored_maps(model, tokenizer, data, world, seed=3)
+    prompts, named = named_object_prompts(data.meta, seed=3)
+    assert list(scores["prompt"]) == prompts and (scores["named"] == named).all()
+    for k, row in scores.iterrows():
+        masks = world.object_masks(data.meta.iloc[k])
+        assert row["hit"] == pointing_hit(row["map"], masks[named[k]])
+        assert row["hit_other"] == pointing_hit(row["map"], masks[1 - named[k]])
+        assert row["iou"] == pytest.approx(mask_iou(row["map"], masks[named[k]]))
+    examples = map_examples(model, tokenizer, data, n=5, world=world, seed=3)
+    assert examples.prompts == prompts[:5] and np.allclose(examples.maps, np.stack(scores["map"][:5]), atol=1e-5)
+    assert examples.masks.shape == (5, 64, 64)
+    with pytest.raises(ValueError, match="two-object scenes"):
+        scored_maps(model, tokenizer, world.dataset("test", n=4), world)

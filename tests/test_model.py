@@ -104,10 +104,10 @@ def test_a_file_of_another_architecture_is_one_sentence(tmp_path):
     path = tmp_path / "open_clip_pytorch_model.bin"
     torch.save(reference.state_dict(), path)
     with pytest.raises(ValueError) as error:
-        create_model("shapes-vit-tiny", pretrained=str(path))
+        create_model("shapes-vit-plain", pretrained=str(path))
     message = str(error.value)
     assert "\n" not in message and "for 224 px images" in message and "for 64 px images" in message
-    assert "shapes-vit-tiny is a ViT image tower" in message and "context 77" in message
+    assert "shapes-vit-plain is a ViT image tower" in message and "context 77" in message
 
 
 def test_a_bare_state_dict_asks_for_its_model_name(tmp_path):
