@@ -17,6 +17,7 @@ from pathlib import Path
 import open_clip
 import torch
 
+from . import hybrid_vit  # noqa: F401  (registers the tiny ViT tower with timm)
 from .seed import seed_everything
 
 CONFIG_DIR = Path(__file__).parent / "model_configs"
@@ -228,6 +229,26 @@ def token_table(tokenizer, text: str):
 
     return pd.DataFrame({"position": range(length), "id": ids[:length],
                          "token": [piece(t) for t in ids[:length]]})
+
+
+def bf16_is_fast(device: torch.device | str = "cpu") -> bool:
+    """True where bf16 matrix units exist: AMX/AVX512-BF16 CPUs, Ampere+ GPUs."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def resolve_precision(precision: str, device) -> str:
+    if precision == "auto":
+        return "bf16" if bf16_is_fast(device) else "fp32"
+    if precision not in ("fp32", "bf16"):
+        raise ValueError(f"precision must be 'fp32', 'bf16' or 'auto', not {precision!r}")
+    return precision
 
 
 def image_size(model) -> int:

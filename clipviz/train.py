@@ -22,10 +22,11 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from .data import prefetched
 from .distributed import TwoTowers, check_batch, global_clip_loss, init_world, reported_loss, shard
 from .loss import clip_loss, hard_negative_clip_loss, in_batch_accuracy
-from .model import (UsedTokenRows, encode_text, image_size, normalize_images, read_checkpoint, save_weights,
-                    tokenize, tokenizer_for, trims_padding)
+from .model import (UsedTokenRows, encode_text, image_size, normalize_images, read_checkpoint, resolve_precision,
+                    save_weights, tokenize, tokenizer_for, trims_padding)
 from .seed import rng_state, seed_everything, set_rng_state
 
 MAX_LOGIT_SCALE = math.log(100)  # the paper clips the inverse temperature at 100
@@ -81,26 +82,6 @@ FINE_TUNE = {"lr": 1e-5, "warmup_steps": 10}
 
 class TrainingDiverged(FloatingPointError):
     """The loss became NaN or infinite."""
-
-
-def bf16_is_fast(device: torch.device | str = "cpu") -> bool:
-    """True where bf16 matrix units exist: AMX/AVX512-BF16 CPUs, Ampere+ GPUs."""
-    device = torch.device(device)
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
-def resolve_precision(precision: str, device) -> str:
-    if precision == "auto":
-        return "bf16" if bf16_is_fast(device) else "fp32"
-    if precision not in ("fp32", "bf16"):
-        raise ValueError(f"precision must be 'fp32', 'bf16' or 'auto', not {precision!r}")
-    return precision
 
 
 @lru_cache(maxsize=2)
@@ -265,9 +246,12 @@ def _train(model, dataset, tokens, negatives, token_rows, config, callbacks, eva
     bar = tqdm(range(start, config.steps), initial=start, total=config.steps, desc="training",
                disable=not (config.progress and world.is_main), mininterval=0.5)
     clock = time.perf_counter()
-    for step in bar:
+    def read(step: int):       # this rank's pairs of the step and their uint8 images
         ids = shard(batch_indices(config.seed, step, len(dataset), config.batch_size), world)
-        images = normalize_images(model, dataset.image_batch(ids, size)).to(device)
+        return ids, dataset.image_batch(ids, size)
+
+    for step, (ids, raw) in zip(bar, prefetched(read, range(start, config.steps))):
+        images = normalize_images(model, raw).to(device)
         batch_tokens = tokens[ids] if negatives is None else torch.cat([tokens[ids], negatives[0][ids]])
         image_features, text_features = towers(images, batch_tokens.to(device), bf16=precision == "bf16")
         if negatives is not None:

@@ -54,6 +54,8 @@ def test_unreadable_image_names_the_file(tmp_path):
     dataset = CsvDataset(tmp_path / "c.csv")
     with pytest.raises(ValueError, match=r"cannot read image .*bad\.png \(pair 0\)"):
         dataset[0]
+    with pytest.raises(ValueError, match=r"cannot read image .*bad\.png \(pair 0\)"):
+        dataset.image_batch([0], 16)                  # the training path says it the same way
 
 
 def test_empty_caption_is_rejected(tmp_path):
@@ -132,3 +134,48 @@ def test_training_batches_reach_the_image_tower_channels_last():
     batch = ShapesWorld().dataset("test", n=4).image_batch(range(4), 64)
     images = normalize_images(model, batch)   # the convolutions' fast layout survives normalising
     assert images.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_decoded_cache_reads_each_image_once_and_again_when_edited(tmp_path, monkeypatch):
+    import clipviz.data as data_module
+    from clipviz.data import DecodedCache
+
+    monkeypatch.setattr(data_module, "DECODED", DecodedCache())
+    reads = []
+    original = data_module.read_resized
+    monkeypatch.setattr(data_module, "read_resized", lambda path, size: reads.append(path) or original(path, size))
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(tmp_path / "a.png")
+    (tmp_path / "a.txt").write_text("a red thing")
+    dataset = FolderDataset(tmp_path)
+    first = dataset.image_batch([0, 0], 16)
+    again = dataset.image_batch([0], 16)
+    assert len(reads) == 1 and torch.equal(first[0], again[0])
+    Image.new("RGB", (40, 30), (10, 10, 200)).save(tmp_path / "a.png")
+    import os
+    os.utime(tmp_path / "a.png", ns=(10**18, 10**18))                     # a new modification time
+    assert dataset.image_batch([0], 16)[0, 2].float().mean() > 150 and len(reads) == 2
+
+
+def test_decoded_cache_drops_the_least_recently_used_past_its_budget():
+    from clipviz.data import DecodedCache
+
+    cache = DecodedCache(max_bytes=250)
+    for key in "abc":
+        cache.get(key, lambda: np.zeros(100, np.uint8))
+    assert list(cache.arrays) == ["b", "c"] and cache.bytes == 200
+    cache.get("b", lambda: None)                                          # a hit: now the most recent
+    cache.get("d", lambda: np.zeros(100, np.uint8))
+    assert list(cache.arrays) == ["b", "d"]
+
+
+def test_large_jpegs_are_decoded_at_a_reduced_scale_close_to_a_full_decode(tmp_path):
+    from clipviz.data import read_resized, resize_center_crop
+
+    rng = np.random.default_rng(0)
+    photo = np.kron(rng.integers(0, 255, (30, 40, 3)), np.ones((16, 16, 1))).astype(np.uint8)   # 480x640 blocks
+    Image.fromarray(photo).save(tmp_path / "p.jpg", quality=92)
+    fast = read_resized(tmp_path / "p.jpg", 64)
+    with Image.open(tmp_path / "p.jpg") as image:
+        full = resize_center_crop(np.asarray(image.convert("RGB")), 64)
+    assert fast.shape == (64, 64, 3)
+    assert np.abs(fast.astype(int) - full.astype(int)).mean() < 6
