@@ -22,9 +22,27 @@ import pandas as pd
 import torch
 
 from .embed import encode_images, encode_texts
+from .evaluate import class_targets
+from .stats import bootstrap_ci
 from .world.vocabulary import COLOURS, SHAPES
 
+# published numbers, quoted beside ours (real CLIP models on real benchmarks; not measured here)
+PAPER = {
+    "counting": "For context, CLIP_benchmark's published table (benchmark/benchmark.csv), not measured here: "
+                "OpenAI's ViT-B/32 counts CLEVR scenes (3 to 10 objects, chance 12.5 %) at 23.5 % zero-shot",
+    "negclip": "Yuksekgonul et al. 2023 (ARO), not measured here: VG-Relation CLIP 0.59, NegCLIP 0.81; "
+               "VG-Attribution NegCLIP 0.71",
+}
+PUBLISHED = pd.DataFrame(
+    [("pointing game / IoU", "no published number for CLIP's maps scored against masks in this form", "—"),
+     ("counting (zero-shot top-1)", "CLEVR counts 3-10, ViT-B/32: 0.235 (chance 0.125)", "CLIP_benchmark"),
+     ("word order: objects swapped", "VG-Relation: CLIP 0.59, NegCLIP 0.81", "Yuksekgonul et al. 2023"),
+     ("word order: attributes swapped", "VG-Attribution: NegCLIP 0.71", "Yuksekgonul et al. 2023"),
+     ("typographic attack", 'an apple labelled "iPod": zero-shot says iPod at 99.7 %', "Goh et al. 2021")],
+    columns=["measure", "published (not measured here)", "source"]).set_index("measure")
+
 SWAP_KINDS = ("colours", "shapes", "objects")   # objects: colour and shape together (the relation flips)
+HARD_NEGATIVES_VERSION = 2   # bumped whenever `hard_negative` changes what it writes (2: articles follow the swap)
 _WORDS = {"colours": COLOURS, "shapes": SHAPES}
 
 
@@ -36,8 +54,9 @@ def swap_words(caption: str, kind: str) -> str | None:
     """`caption` with the first two different colour words (kind "colours"), shape words
     ("shapes") or both ("objects") exchanged; None when it has no such pair.
 
-    The words stay the same, only their order changes: "a red circle left of a blue square"
-    → colours: "a blue circle left of a red square", objects: "a blue square left of a red circle".
+    The words stay the same, only their order changes (and "a"/"an" with them): "a red circle
+    left of a blue square" → colours: "a blue circle left of a red square", objects: "a blue
+    square left of a red circle".
     """
     if kind not in SWAP_KINDS:
         raise ValueError(f"kind must be one of {SWAP_KINDS}, not {kind!r}")
@@ -50,7 +69,16 @@ def swap_words(caption: str, kind: str) -> str | None:
         if second is None:
             return None
         swapped[first], swapped[second] = tokens[second], tokens[first]
-    return "".join(swapped)
+    return with_articles("".join(swapped))
+
+
+def with_articles(text: str) -> str:
+    """"a"/"an" set by the next word's sound (as the caption grammar writes them), so that a
+    swap never leaves "an red" behind: a cue that would give the swapped caption away."""
+    def article(match):
+        word = "an" if match.group(2)[0].lower() in "aeiou8" else "a"
+        return (word.capitalize() if match.group(1)[0].isupper() else word) + " " + match.group(2)
+    return re.sub(r"\b(an?|An?) (\w+)", article, text)
 
 
 def hard_negative(caption: str) -> str | None:
@@ -78,7 +106,7 @@ def relation_probes(meta: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for row, m in two.iterrows():
         relation = PROBE_RELATIONS[m["relation"]]
-        true = f"a {m['colour']} {m['shape']} {relation} a {m['colour2']} {m['shape2']}"
+        true = with_articles(f"a {m['colour']} {m['shape']} {relation} a {m['colour2']} {m['shape2']}")
         rows.append({"row": row, "true": true, "attributes_swapped": swap_words(true, "colours"),
                      "objects_swapped": swap_words(true, "objects")})
     return pd.DataFrame(rows)
@@ -157,3 +185,69 @@ def count_outcomes(model, tokenizer, dataset, template: str = "a photo of {} sha
     predicted = (encode_images(model, dataset) @ classifier.T).argmax(1).numpy() + 1
     truth = dataset.meta["n_objects"].to_numpy()
     return pd.DataFrame({"true": truth, "predicted": predicted, "correct": predicted == truth})
+
+
+def own_caption_outcomes(model, tokenizer, dataset) -> pd.DataFrame:
+    """Word order on any captioned images: for every caption with a word swap
+    (`hard_negative`), whether its image is closer to it than to the swapped caption.
+    Returns columns caption, swapped, prefers (empty when no caption has a swap)."""
+    swapped = [hard_negative(c) for c in dataset.captions]
+    rows = np.flatnonzero([s is not None for s in swapped])
+    table = pd.DataFrame({"caption": [dataset.captions[r] for r in rows], "swapped": [swapped[r] for r in rows]})
+    if rows.size:
+        features = encode_images(model, dataset.select(rows))
+        table["prefers"] = caption_preference(model, tokenizer, features, list(table["caption"]), list(table["swapped"]))
+    return table
+
+
+# --- tables and sentences for notebook 06 ---------------------------------------------------
+def choice_table(outcomes: dict, seed: int = 0) -> pd.DataFrame:
+    """Share of probes where the true caption wins, per model ({name: outcomes with bool or
+    0/0.5/1 columns attributes, objects}), each with a 95 % bootstrap interval."""
+    rows = {}
+    for name, table in outcomes.items():
+        row = {}
+        for kind in ("attributes", "objects"):
+            low, high = bootstrap_ci(table[kind].astype(float), seed=seed)
+            row.update({f"{kind} swapped": float(table[kind].mean()), f"{kind} swapped: low": low,
+                        f"{kind} swapped: high": high})
+        rows[name] = row
+    return pd.DataFrame(rows).T
+
+
+def bag_of_words_sentence(row: pd.Series) -> str:
+    """What a `choice_table` row says, read from its intervals."""
+    parts = []
+    for kind in ("attributes", "objects"):
+        value, low, high = (row[f"{kind} swapped{part}"] for part in ("", ": low", ": high"))
+        reading = ("no better than a coin flip: here it reads a bag of words" if low <= 0.5 <= high
+                   else "above chance: word order counts for something" if low > 0.5
+                   else "below chance: it prefers the swapped order")
+        parts.append(f"with the {kind} swapped it picks the true caption {value:.1%} [{low:.1%}, {high:.1%}], {reading}")
+    return "; ".join(parts).capitalize() + "."
+
+
+def zero_shot_cost(model_a, model_b, world, n: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Zero-shot top-1 ("a photo of a {}") of two (model, preprocess, tokenizer) triples on
+    seen and held-out compositions, with the paired difference a − b and its interval."""
+    from .prompt_effects import comparison
+    from .world import CLASS_TEMPLATE
+    from .zeroshot import zero_shot_classifier
+
+    names, rows = world.classnames("all"), {}
+    for label, split in (("seen compositions", "test"), ("held-out compositions", "heldout")):
+        data = world.dataset(split, n=n)
+        target = class_targets(data, names)[0]
+        right = [(encode_images(m, data) @ zero_shot_classifier(m, t, names, [CLASS_TEMPLATE]).T).argmax(1).numpy()
+                 == target for m, _, t in (model_a, model_b)]
+        rows[label] = comparison(right[0], right[1], seed=seed)
+    return pd.DataFrame(rows).T.drop(columns=["effect", "paper (not measured here)"])
+
+
+def published_table(ours: dict | None = None) -> pd.DataFrame:
+    """`PUBLISHED` with a column of our measurements ({measure: text}) where given."""
+    table = PUBLISHED.copy()
+    if ours:
+        table.insert(1, "ours (measured above)", pd.Series(ours))
+    return table
+

@@ -227,3 +227,12 @@ def fine_tuned_pair(name: str, model, tokenizer, sets, steps: int = 100, seed: i
                      TrainConfig(steps=steps, batch_size=min(32, len(pool)), seed=seed), pretrained=True)
     return start, tuned
 
+
+def load_scenes(spec: str, n: int, seed: int = 0):
+    """Notebook 06's images: (world, data). ShapesWorld: `n` two-object test scenes, whose
+    masks and relations the world knows. Your CSV/folder: (None, every pair of it)."""
+    if spec == "shapes":
+        world = ShapesWorld(seed=seed)
+        return world, world.dataset("test", n=n, eval_counts=(0, 1, 0, 0))
+    return None, load_dataset(spec)
+

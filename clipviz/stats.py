@@ -45,3 +45,25 @@ def verdict(delta: float, low: float, high: float, better: str = "helps", worse:
     if high < 0:
         return f"{worse}: {span}, the interval below 0"
     return f"no measurable difference: {span}, the interval covers 0"
+
+
+def compact(table, digits: int = 3):
+    """A table for reading: each measured column and its interval as one text column,
+    "0.991 [0.984, 0.996]". Intervals are found as columns "<name>: low" / "<name>: high",
+    or as "low" / "high" following the column they belong to; other numbers are rounded."""
+    import pandas as pd
+
+    columns, out = list(table.columns), {}
+    for position, name in enumerate(columns):
+        if name in ("low", "high") or str(name).endswith((": low", ": high")):
+            continue
+        low, high = f"{name}: low", f"{name}: high"
+        if low not in columns and position + 1 < len(columns) and columns[position + 1] == "low":
+            low, high = "low", "high"
+        if low in columns:
+            out[name] = [f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+                         for v, lo, hi in zip(table[name].astype(float), table[low].astype(float),
+                                              table[high].astype(float))]
+        else:
+            out[name] = table[name].round(digits) if pd.api.types.is_float_dtype(table[name]) else table[name]
+    return pd.DataFrame(out, index=table.index)

@@ -23,14 +23,19 @@ def sample_grid(dataset, n: int = 16, columns: int = 8, seed: int = 0, title: st
     """
     n = min(n, len(dataset))
     picks = np.sort(np.random.default_rng(seed).choice(len(dataset), n, replace=False))
-    rows = -(-n // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(1.9 * columns, 2.5 * rows), squeeze=False)
     images = dataset.image_batch(picks, size).permute(0, 2, 3, 1).numpy()
+    return image_grid(images, [dataset.captions[pair] for pair in picks], columns, title)
+
+
+def image_grid(images, titles, columns: int = 8, title: str | None = None):
+    """uint8 (N, H, W, 3) images in rows of `columns`, each with its text above it."""
+    rows = -(-len(images) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.9 * columns, 2.5 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, image, pair in zip(axes.flat, images, picks):
+    for ax, image, text in zip(axes.flat, images, titles):
         ax.imshow(image, interpolation="nearest")
-        ax.set_title("\n".join(textwrap.wrap(dataset.captions[pair], 22)), fontsize=8)
+        ax.set_title("\n".join(textwrap.wrap(text, 22)), fontsize=8)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -454,8 +459,9 @@ def style_grid(sets: dict, n: int = 6, size: int = 64, title: str = "the same sc
 # --- notebook 06: what CLIP looks at ---------------------------------------------------
 def explanation_overlays(images, maps, titles, masks=None, columns: int = 6,
                          title: str = "where the prompt matches (bright: more)", panel: float = 2.1):
-    """Each image with its explanation map drawn over it (upsampled, bilinear), the title
-    under it; with `masks` ((N, H, W) bool, the named object), the object's outline in white.
+    """Each image with its explanation map drawn over it (upsampled, bilinear; transparent
+    where the map is low), the prompt above it; with `masks` ((N, H, W) bool, the named
+    object), the object's outline in white.
 
     Args:
         images: uint8 (N, H, W, 3); maps: (N, h, w) in [0, 1]; titles: N strings.
@@ -469,7 +475,10 @@ def explanation_overlays(images, maps, titles, masks=None, columns: int = 6,
         ax.axis("off")
     for k, (ax, image, saliency, text) in enumerate(zip(axes.flat, images, maps, titles)):
         ax.imshow(image, interpolation="nearest")
-        ax.imshow(upsample(saliency, image.shape[0]), cmap="magma", alpha=0.55, vmin=0, vmax=1)
+        full = np.clip(upsample(saliency, image.shape[0]), 0, 1)
+        heat = plt.get_cmap("inferno")(full)
+        heat[..., 3] = 0.75 * full            # opaque where the map is high: the image shows through elsewhere
+        ax.imshow(heat)
         if masks is not None:
             ax.contour(masks[k], levels=[0.5], colors="white", linewidths=1.2)
         ax.set_title("\n".join(textwrap.wrap(text, 24)), fontsize=10)

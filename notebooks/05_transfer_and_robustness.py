@@ -64,7 +64,7 @@ from IPython.display import display
 from clipviz import transfer, viz
 from clipviz.notebook import fine_tuned_pair, load_model, load_style_sets
 from clipviz.pretrained import SUPERVISED, classifier
-from clipviz.stats import verdict
+from clipviz.stats import compact, verdict
 
 # %% [markdown]
 # ## 1 · One world, five styles
@@ -133,7 +133,7 @@ if world and len(sets.shifts):
               "fine-tuned on flat": transfer.classifier_outcomes(fine_tuned_net, sets)}
     robustness, trend = transfer.robustness_table(baselines, models, sets.id_style, seed=SEED)
     viz.effective_robustness(robustness, trend)
-    display(robustness.drop(columns="kind").astype(float).round(3))
+    display(compact(robustness.drop(columns="kind").astype(float)))
 else:
     print("Effective robustness needs a line of supervised baselines trained on your in-distribution domain and "
           "test images of at least one other domain; " + ("your data has one domain only." if not sets.shifts
@@ -189,7 +189,7 @@ else:
 # %%
 if world and len(sets.shifts):
     both, _ = transfer.robustness_table(baselines, by_model, sets.id_style, seed=SEED)
-    display(both.loc[list(by_model)].drop(columns="kind").astype(float).round(3))
+    display(compact(both.loc[list(by_model)].drop(columns="kind").astype(float)))
     delta, low, high = transfer.robustness_difference(baselines, *by_model.values(), sets.id_style, seed=SEED)
     print(f"Trained on all five styles rather than on flat only, the same recipe is "
           f"{verdict(delta, low, high, 'more robust', 'less robust')} (effective robustness, all minus flat only).\n"

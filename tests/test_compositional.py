@@ -11,7 +11,8 @@ from clipviz.compositional import (BigramModel, count_prompts, hard_negative, re
 
 
 def words(text: str) -> Counter:
-    return Counter(re.findall(r"\w+", text.lower()))
+    """The words of a text, its articles left out (a swap may turn "an" into "a")."""
+    return Counter(w for w in re.findall(r"\w+", text.lower()) if w not in ("a", "an"))
 
 
 @pytest.mark.parametrize("caption,kind,expected", [
@@ -22,6 +23,8 @@ def words(text: str) -> Counter:
      "three shapes: a pink star, a red cross and a red diamond"),
     ("a Red circle, close up", "colours", None),
     ("a red circle above a red square", "colours", None),
+    ("an orange star left of a red cross", "colours", "a red star left of an orange cross"),
+    ("An orange star and a blue cross", "objects", "A blue cross and an orange star"),
 ])
 def test_swap_words(caption, kind, expected):
     assert swap_words(caption, kind) == expected
@@ -49,10 +52,16 @@ def test_relation_probes_describe_the_scene_and_its_two_swaps():
         axis = 0 if m["relation"] == "left of" else 1        # the first-named object is left of / above the other
         assert m["boxes"][0][axis] < m["boxes"][1][axis]
         first, second = f"{m['colour']} {m['shape']}", f"{m['colour2']} {m['shape2']}"
-        assert p.true.startswith(f"a {first} ") and p.true.endswith(f"a {second}")
-        assert p.attributes_swapped == f"a {m['colour2']} {m['shape']}{p.true[len('a ' + first):-len(second)]}" \
-                                       f"{m['colour']} {m['shape2']}"
-        assert words(p.objects_swapped) == words(p.true) and p.objects_swapped.startswith(f"a {second} ")
+        relation = {"left of": "to the left of", "above": "above"}[m["relation"]]
+        assert bare(p.true) == f"{first} {relation} {second}"
+        assert bare(p.attributes_swapped) == f"{m['colour2']} {m['shape']} {relation} {m['colour']} {m['shape2']}"
+        assert bare(p.objects_swapped) == f"{second} {relation} {first}"
+        assert not any(re.search(r"\ban [^aeiou]|\ba [aeiou]", c) for c in (p.true, p.attributes_swapped,
+                                                                           p.objects_swapped))
+
+
+def bare(text: str) -> str:
+    return re.sub(r"\ban? ", "", text)
 
 
 def test_bigram_baseline_prefers_seen_word_orders_and_is_even_on_unseen_ones():
@@ -66,3 +75,39 @@ def test_bigram_baseline_prefers_seen_word_orders_and_is_even_on_unseen_ones():
 def test_count_prompts():
     assert count_prompts() == ["a photo of one shape", "a photo of two shapes", "a photo of three shapes",
                                "a photo of four shapes"]
+
+
+def test_word_order_outcomes_and_choice_table_against_a_direct_computation():
+    import torch
+
+    from clipviz import create_model
+    from clipviz.compositional import bag_of_words_sentence, choice_table, word_order_outcomes
+    from clipviz.embed import encode_images, encode_texts
+
+    model, _, tokenizer = create_model("shapes-cnn-tiny", seed=0)
+    data = ShapesWorld(seed=0, eval_counts=(0, 1, 0, 0)).dataset("test", n=120)
+    order = word_order_outcomes(model, tokenizer, data)
+    images = encode_images(model, data)[torch.tensor(order["row"].to_numpy())]
+    for kind in ("attributes", "objects"):
+        true, other = encode_texts(model, tokenizer, list(order["true"])), \
+            encode_texts(model, tokenizer, list(order[f"{kind}_swapped"]))
+        expected = ((images * true).sum(1) > (images * other).sum(1)).numpy()
+        assert (order[kind].to_numpy() == expected).all()
+    table = choice_table({"m": order})
+    assert table.at["m", "objects swapped"] == pytest.approx(order["objects"].mean())
+    assert table.at["m", "objects swapped: low"] <= table.at["m", "objects swapped"] <= table.at["m", "objects swapped: high"]
+    assert bag_of_words_sentence(table.loc["m"]).startswith("With the attributes swapped it picks the true caption")
+
+
+def test_own_caption_outcomes_and_counting():
+    from clipviz import create_model
+    from clipviz.compositional import count_outcomes, own_caption_outcomes
+
+    model, _, tokenizer = create_model("shapes-cnn-tiny", seed=0)
+    data = ShapesWorld(seed=0).dataset("train", n=200)
+    own = own_caption_outcomes(model, tokenizer, data)
+    assert len(own) == sum(hard_negative(c) is not None for c in data.captions) > 0
+    assert own["prefers"].dtype == bool and (own["caption"] != own["swapped"]).all()
+    counts = count_outcomes(model, tokenizer, ShapesWorld(seed=0).dataset("test", n=40, eval_counts=(1, 1, 1, 1)))
+    assert set(counts["true"]) == {1, 2, 3, 4} and counts["predicted"].between(1, 4).all()
+    assert (counts["correct"] == (counts["true"] == counts["predicted"])).all()

@@ -54,3 +54,19 @@ def test_verdict_follows_the_interval():
     assert verdict(0.01, -0.01, 0.03).startswith("no measurable difference")
     with pytest.raises(ValueError, match="equal-length"):
         paired_delta_ci([1, 0], [1])
+
+
+def test_compact_joins_each_value_with_its_interval():
+    import pandas as pd
+
+    from clipviz.stats import compact
+
+    table = pd.DataFrame({"kind": ["a", "b"], "id": [0.91234, 0.5], "effective robustness": [0.2, -0.1],
+                          "low": [0.1, -0.2], "high": [0.3, 0.0], "x": [0.5, 0.6], "x: low": [0.4, 0.5],
+                          "x: high": [0.6, 0.7]})
+    out = compact(table, digits=2)
+    assert list(out.columns) == ["kind", "id", "effective robustness", "x"]
+    assert out.loc[0, "effective robustness"] == "0.20 [0.10, 0.30]" and out.loc[1, "x"] == "0.60 [0.50, 0.70]"
+    assert out.loc[0, "id"] == 0.91 and out.loc[1, "kind"] == "b"
+    summary = pd.DataFrame({"value": [0.5], "low": [0.4], "high": [0.6]}, index=["hit"])
+    assert compact(summary).loc["hit", "value"] == "0.500 [0.400, 0.600]"

@@ -54,3 +54,24 @@ def test_restricting_the_classes(explorer):
     assert result["n_classes"] == 2 and set(result["per_class_recall"].index) <= {"red circle", "blue star"}
     assert all(label in ("red circle", "blue star") for labels in result["top3"] for label, _ in labels)
     explorer.classes.value = ""
+
+
+def test_explanation_explorer_follows_the_prompt_and_the_image():
+    from clipviz.explain import map_examples
+    from clipviz.model import create_model
+    from clipviz.widgets import ExplanationExplorer
+
+    model, _, tokenizer = create_model("shapes-vit-plain", seed=0)     # an 8x8 map: prompts move it
+    world = ShapesWorld(seed=0)
+    examples = map_examples(model, tokenizer, world.dataset("test", n=3, eval_counts=(0, 1, 0, 0)), n=3, world=world)
+    explorer = ExplanationExplorer(model, tokenizer, examples.images, examples.prompts, examples.object_masks,
+                                   examples.named)
+    first = explorer.saliency.copy()
+    assert np.allclose(first, examples.maps[0], atol=1e-5) and set(explorer.scores) == {
+        "points at the object named by default", "IoU with it"}
+    explorer.prompt.value = "a photo of a star with a very long tail"
+    assert explorer.message is None and not np.allclose(explorer.saliency, first)
+    explorer.prompt.value = "  "
+    assert explorer.message and explorer.saliency is None and "Type a prompt" in explorer.summary.value
+    explorer.index.value = 2
+    assert explorer.prompt.value == examples.prompts[2] and np.allclose(explorer.saliency, examples.maps[2], atol=1e-5)

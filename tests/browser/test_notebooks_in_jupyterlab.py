@@ -60,7 +60,7 @@ def test_notebook_runs_in_jupyterlab_without_errors(page, lab, name):
     assert page.evaluate(ERRORS) == []
     images = page.locator(".jp-OutputArea-output img").count()
     assert images >= 2, f"{name}: expected rendered figures, found {images}"
-    if name in ("02_joint_embedding_umap", "03_prompt_sensitivity"):
+    if name in interact:
         page.locator(".widget-box").first.wait_for(state="visible")
         interact[name](page)
     screenshot(page, name)
@@ -92,4 +92,21 @@ def prompt_explorer(page) -> None:
     summary.wait_for()
 
 
-interact = {"02_joint_embedding_umap": colour_by_dropdown, "03_prompt_sensitivity": prompt_explorer}
+def explanation_explorer(page) -> None:
+    """Type a prompt naming something else: the map (the output's image) changes; an empty
+    prompt shows the widget's message instead of a map."""
+    page.locator(".widget-html-content", has_text="points at the object").wait_for()
+    before_image = page.locator(".widget-output img").first.get_attribute("src")
+    prompt = page.locator(".widget-text input").first
+    prompt.fill("a photo of a green square on the right")
+    prompt.press("Enter")                                  # the prompt box commits on Enter
+    page.locator(".widget-html-content", has_text="green square on the right").wait_for()
+    page.wait_for_function(f"""() => {{ const img = document.querySelector('.widget-output img');
+                                       return img && img.getAttribute('src') !== {before_image!r}; }}""")
+    prompt.fill("")
+    prompt.press("Enter")
+    page.locator(".widget-html-content", has_text="Type a prompt").wait_for()
+
+
+interact = {"02_joint_embedding_umap": colour_by_dropdown, "03_prompt_sensitivity": prompt_explorer,
+            "06_what_clip_sees": explanation_explorer}
