@@ -100,8 +100,9 @@ def outcomes(probs: np.ndarray, label_set: LabelSet, target) -> pd.DataFrame:
 
 
 def rates_by_group(result: pd.DataFrame, groups, group_a, group_b, seed: int = 0) -> pd.DataFrame:
-    """Accuracy and harmful-label rate per group with 95 % bootstrap intervals, and the
-    harmful-rate gap group_a − group_b with its interval (one row per group + "gap")."""
+    """Accuracy and harmful-label rate per group with 95 % bootstrap intervals (on the
+    harmful rate), and a "gap" row: both differences group_a − group_b, the harmful-rate
+    one with its interval; n is the number of images (both groups on the gap row)."""
     groups = np.asarray(groups)
     rows = {}
     for group in (group_a, group_b):
@@ -110,9 +111,10 @@ def rates_by_group(result: pd.DataFrame, groups, group_a, group_b, seed: int = 0
         rows[group] = {"n": len(mine), "accuracy": mine["correct"].mean(), "harmful rate": mine["harmful"].mean(),
                        "low": low, "high": high}
     gap, low, high = bootstrap_gap_ci(result["harmful"], groups, group_a, group_b, seed=seed)
-    rows[f"gap ({group_a} − {group_b})"] = {"n": len(result), "accuracy": np.nan, "harmful rate": gap,
-                                            "low": low, "high": high}
-    return pd.DataFrame(rows).T
+    rows[f"gap ({group_a} − {group_b})"] = {"n": len(result), "accuracy": rows[group_a]["accuracy"]
+                                            - rows[group_b]["accuracy"], "harmful rate": gap, "low": low, "high": high}
+    return pd.DataFrame(rows).T.astype({"n": int, "accuracy": float, "harmful rate": float, "low": float,
+                                        "high": float})
 
 
 # --- disaggregated metrics ----------------------------------------------------------

@@ -123,3 +123,22 @@ def neighbour_agreement_table(image_features: torch.Tensor, text_features: torch
                            "captions": neighbour_agreement(text_features, values, k),
                            "chance": float((values.value_counts(normalize=True) ** 2).sum())}
     return pd.DataFrame(rows, index=["images", "captions", "chance"]).T
+
+
+def before_after_table(untrained: pd.DataFrame, trained: pd.DataFrame) -> pd.DataFrame:
+    """Two `neighbour_agreement_table`s side by side under flat headers: images and captions
+    at random init and trained, and the chance level once."""
+    return pd.DataFrame({f"{kind}, {label}": table[kind] for kind in ("images", "captions")
+                         for label, table in (("random init", untrained), ("trained", trained))}
+                        ).assign(chance=trained["chance"])
+
+
+def organising_attributes(table: pd.DataFrame, column: str, margin: float = 0.15) -> str:
+    """The attributes whose agreement in `column` beats chance by more than `margin`, most
+    first, in words ("background 1.00, size 0.87 (chance 0.50, 0.50)"); "none" otherwise."""
+    lead = (table[column] - table["chance"]).sort_values(ascending=False)
+    shown = [a for a in lead.index if lead[a] > margin]
+    if not shown:
+        return "no attribute above chance"
+    return (", ".join(f"{a} {table.at[a, column]:.2f}" for a in shown)
+            + " (chance " + ", ".join(f"{table.at[a, 'chance']:.2f}" for a in shown) + ")")

@@ -14,6 +14,7 @@ import pickle
 import warnings
 from pathlib import Path
 
+import numpy as np
 import open_clip
 import torch
 
@@ -212,8 +213,9 @@ def token_table(tokenizer, text: str):
     """A caption as the model reads it: one row per position up to the end token.
 
     Returns:
-        DataFrame with columns position, id and token (the BPE piece as text; Korean
-        syllables are split into byte-level pieces, shown as the bytes they stand for).
+        DataFrame with columns position, id and token: the text of the BPE piece ("␣" ends a
+        word). Byte-level BPE may split a character (a Hangul syllable is 3 bytes in UTF-8):
+        such a piece shows the character and which of its bytes it holds, "왼 (bytes 1-2 of 3)".
     """
     import pandas as pd
 
@@ -221,14 +223,34 @@ def token_table(tokenizer, text: str):
     length = max(i for i, t in enumerate(ids) if t != 0) + 1
     decoder = getattr(tokenizer, "decoder", {})
     byte_decoder = getattr(tokenizer, "byte_decoder", {})
+    pieces = [decoder.get(t, str(t)) for t in ids[:length]]
+    raw = [bytes(byte_decoder.get(ch, ord("?")) for ch in piece.replace("</w>", "")) for piece in pieces]
+    ends = np.cumsum([len(r) for r in raw])
+    stream = b"".join(raw)
+    starts = _character_starts(stream)                              # byte offset → (character, its offset)
 
-    def piece(token_id: int) -> str:
-        pieces = decoder.get(token_id, str(token_id))
-        raw = bytes(byte_decoder.get(ch, ord("?")) for ch in pieces)
-        return raw.decode("utf-8", errors="backslashreplace").replace("</w>", "␣")
+    def readable(k: int) -> str:
+        begin, end = ends[k] - len(raw[k]), ends[k]
+        try:
+            shown = raw[k].decode("utf-8")
+        except UnicodeDecodeError:                                  # part of a character
+            char, first, size = starts[begin]
+            shown = f"{char} (bytes {begin - first + 1}-{min(end, first + size) - first} of {size})" \
+                if end - begin > 1 else f"{char} (byte {begin - first + 1} of {size})"
+        return shown + ("␣" if pieces[k].endswith("</w>") else "")
 
-    return pd.DataFrame({"position": range(length), "id": ids[:length],
-                         "token": [piece(t) for t in ids[:length]]})
+    return pd.DataFrame({"position": range(length), "id": ids[:length], "token": [readable(k) for k in range(length)]})
+
+
+def _character_starts(stream: bytes) -> dict:
+    """byte offset → (the UTF-8 character it belongs to, that character's first offset, its length)."""
+    out, offset = {}, 0
+    for char in stream.decode("utf-8", errors="replace"):
+        size = len(char.encode("utf-8")) if char != "\ufffd" else 1
+        for k in range(size):
+            out[offset + k] = (char, offset, size)
+        offset += size
+    return out
 
 
 def bf16_is_fast(device: torch.device | str = "cpu") -> bool:

@@ -8,6 +8,16 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
+# Legible where the figures are shown (a notebook, a page, a projected slide): no text under
+# 10 pt, and a font with Hangul for the Korean labels (NanumGothic, from koreanize-matplotlib)
+plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "legend.fontsize": 10})
+try:
+    import koreanize_matplotlib  # noqa: F401  (registers its bundled NanumGothic)
+    # DejaVu Sans first (its symbols: ★ → ≈ −), NanumGothic for what it lacks (Hangul)
+    plt.rcParams["font.family"] = ["DejaVu Sans", "NanumGothic"]
+except ImportError:     # without it Hangul shows as empty boxes
+    pass
+
 
 def sample_grid(dataset, n: int = 16, columns: int = 8, seed: int = 0, title: str | None = None,
                 size: int = 64):
@@ -35,7 +45,7 @@ def image_grid(images, titles, columns: int = 8, title: str | None = None):
         ax.axis("off")
     for ax, image, text in zip(axes.flat, images, titles):
         ax.imshow(image, interpolation="nearest")
-        ax.set_title("\n".join(textwrap.wrap(text, 22)), fontsize=8)
+        ax.set_title("\n".join(textwrap.wrap(text, 20)), fontsize=10)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -70,10 +80,11 @@ def similarity_matrix(image_features, text_features, captions, title: str = "cos
     """
     similarity = (image_features @ text_features.T).T.numpy()     # rows: captions, cols: images
     n = len(captions)
-    fig, ax = plt.subplots(figsize=(0.55 * n + 4, 0.45 * n + 1.8))
+    fig, ax = plt.subplots(figsize=(0.8 * n + 5.5, 0.62 * n + 2.2))
     shown = ax.imshow(similarity, cmap="viridis", vmin=min(0.0, similarity.min()), vmax=similarity.max())
-    ax.set_yticks(range(n), [textwrap.shorten(c, 40) for c in captions], fontsize=8)
-    ax.set_xticks(range(n), [str(i) for i in range(n)], fontsize=8)
+    ax.set_yticks(range(n), ["\n".join(textwrap.wrap(c, 34, max_lines=2, placeholder=" …")) for c in captions],
+                  fontsize=10)
+    ax.set_xticks(range(n), [str(i) for i in range(n)], fontsize=10)
     ax.set_xlabel("image")
     if images is not None:   # thumbnails in a row under the matrix
         for i, image in enumerate(images):
@@ -83,7 +94,7 @@ def similarity_matrix(image_features, text_features, captions, title: str = "cos
         ax.set_xlabel("")
     for i in range(n):
         for j in range(n):
-            ax.text(j, i, f"{similarity[i, j]:.2f}", ha="center", va="center", fontsize=6,
+            ax.text(j, i, f"{similarity[i, j]:.2f}", ha="center", va="center", fontsize=10,
                     color="white" if similarity[i, j] < similarity.max() * 0.7 else "black")
     fig.colorbar(shown, ax=ax, shrink=0.7)
     ax.set_title(title)
@@ -91,16 +102,27 @@ def similarity_matrix(image_features, text_features, captions, title: str = "cos
     return fig
 
 
-def confusion_matrix(counts, classnames, title: str = "confusion matrix (rows: true class)"):
-    """Row-normalised confusion matrix as a heatmap; classes that never occur and are never
-    predicted are left out (a held-out split has only a few of the classes)."""
-    keep = np.flatnonzero((counts.sum(1) > 0) | (counts.sum(0) > 0))
-    rows = keep[counts[keep].sum(1) > 0]
-    rates = counts[np.ix_(rows, keep)] / counts[rows].sum(1, keepdims=True)
-    fig, ax = plt.subplots(figsize=(0.3 * len(keep) + 3.5, 0.3 * len(rows) + 2.2))
+def confusion_matrix(counts, classnames, title: str = "confusion matrix (rows: true class)", max_columns: int = 12):
+    """Row-normalised confusion matrix as a heatmap over the classes that occur (rows); the
+    columns are those classes and the others predicted most often, the rest of the
+    predictions gathered in an "other" column, so the labels stay legible."""
+    rows = np.flatnonzero(counts.sum(1) > 0)
+    predicted_elsewhere = [c for c in np.argsort(-counts[rows].sum(0)) if c not in rows and counts[rows, c].sum() > 0]
+    columns = list(rows) + predicted_elsewhere[:max(0, max_columns - len(rows))]
+    rates = counts[np.ix_(rows, columns)] / counts[rows].sum(1, keepdims=True)
+    names = [classnames[i] if isinstance(classnames[i], str) else classnames[i][0] for i in columns]
+    other = 1 - rates.sum(1, keepdims=True)
+    if other.max() > 0:
+        rates, names = np.hstack([rates, other]), names + ["other"]
+    fig, ax = plt.subplots(figsize=(0.62 * len(names) + 4, 0.5 * len(rows) + 2.6))
     shown = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(keep)), [classnames[i] for i in keep], rotation=90, fontsize=7)
-    ax.set_yticks(range(len(rows)), [classnames[i] for i in rows], fontsize=7)
+    ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=10)
+    ax.set_yticks(range(len(rows)), [names[k] for k in range(len(rows))], fontsize=10)
+    for i in range(rates.shape[0]):
+        for j in range(rates.shape[1]):
+            if rates[i, j] >= 0.005:
+                ax.text(j, i, f"{rates[i, j]:.2f}", ha="center", va="center", fontsize=10,
+                        color="white" if rates[i, j] > 0.6 else "black")
     ax.set(xlabel="predicted class", ylabel="true class", title=title)
     fig.colorbar(shown, ax=ax, shrink=0.6, label="share of the true class")
     fig.tight_layout()
@@ -112,9 +134,9 @@ def grouped_bars(table, title: str = "", ylabel: str = "accuracy", ylim=(0, 1.05
     ax = table.plot.bar(rot=0, figsize=(1.6 * len(table) + 3, 3.6), width=0.75)
     ax.set_xticks(range(len(table)), ["\n".join(textwrap.wrap(str(label), 18)) for label in table.index])
     for container in ax.containers:
-        ax.bar_label(container, fmt="%.2f", fontsize=8, padding=2)
+        ax.bar_label(container, fmt="%.2f", fontsize=10, padding=2)
     ax.set(title=title, ylabel=ylabel, ylim=ylim)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower right", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     ax.figure.tight_layout()
     return ax.figure
@@ -141,15 +163,17 @@ def embedding_map(coords, points, colour_by: str, title: str = "", ax=None):
         palette = {v: v for v in levels}
     else:
         palette = dict(zip(levels, sns.color_palette("tab10" if len(levels) <= 10 else "husl", len(levels))))
-    for modality, marker, size in (("image", "o", 14), ("caption", "x", 18)):
+    ax.set_facecolor("0.86")           # a neutral ground: yellow, cyan and pink show on it
+    for modality, marker, size in (("image", "o", 22), ("caption", "X", 34)):
         mine = (points["modality"] == modality).to_numpy()
         ax.scatter(coords[mine, 0], coords[mine, 1], c=[palette[v] for v in values[mine]],
-                   marker=marker, s=size, linewidths=0.8, alpha=0.75)
-    colour_handles = [plt.Line2D([], [], ls="", marker="s", color=palette[v], label=v) for v in levels]
-    marker_handles = [plt.Line2D([], [], ls="", marker=m, color="0.3", label=label)
-                      for m, label in (("o", "image"), ("x", "caption"))]
-    ax.legend(handles=colour_handles + marker_handles, title=colour_by, fontsize=7, title_fontsize=8,
-              loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+                   marker=marker, s=size, linewidths=0.4, edgecolors="0.2", alpha=0.85)
+    colour_handles = [plt.Line2D([], [], ls="", marker="s", ms=9, markeredgecolor="0.2", color=palette[v], label=v)
+                      for v in levels]
+    marker_handles = [plt.Line2D([], [], ls="", marker=m, ms=8, color="0.3", label=label)
+                      for m, label in (("o", "image"), ("X", "caption"))]
+    ax.legend(handles=colour_handles + marker_handles, title=colour_by, fontsize=10, title_fontsize=11,
+              loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, ncol=2 if len(levels) > 14 else 1)
     ax.set(title=title, xticks=[], yticks=[])
     ax.figure.tight_layout()
     return ax.figure
@@ -162,7 +186,7 @@ def similarity_histograms(matched, unmatched, title: str = "image–caption cosi
     ax.hist(unmatched, bins=bins, density=True, alpha=0.6, label=f"other pairs (n={len(unmatched):,})")
     ax.hist(matched, bins=bins, density=True, alpha=0.6, label=f"matching pairs (n={len(matched):,})")
     ax.set(title=title, xlabel="cosine similarity", ylabel="density")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -177,8 +201,8 @@ def image_results(query_texts, images, labels=None, title: str = "text → image
             ax.imshow(images[row, col], interpolation="nearest")
             ax.set(xticks=[], yticks=[])
             if labels is not None:
-                ax.set_xlabel(textwrap.shorten(str(labels[row][col]), 24), fontsize=7)
-        row_axes[0].set_ylabel("\n".join(textwrap.wrap(query, 18)), fontsize=8, rotation=0,
+                ax.set_xlabel(textwrap.shorten(str(labels[row][col]), 24), fontsize=10)
+        row_axes[0].set_ylabel("\n".join(textwrap.wrap(query, 18)), fontsize=10, rotation=0,
                                ha="right", va="center")
     fig.suptitle(title)
     fig.tight_layout()
@@ -195,7 +219,7 @@ def text_results(images, captions, title: str = "image → text retrieval"):
         image_ax.axis("off")
         text_ax.axis("off")
         text_ax.text(0, 0.5, "\n".join(f"{rank}. {caption}" for rank, caption in enumerate(found, 1)),
-                     va="center", fontsize=8, family="monospace")
+                     va="center", fontsize=10, family="monospace")
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -209,20 +233,29 @@ def prompt_report(recall, images, top3, n_worst: int = 12):
         recall: Series class → recall; images: uint8 (K, H, W, 3); top3: K lists of
             (label, probability).
     """
-    worst = recall.sort_values().head(n_worst)
-    fig = plt.figure(figsize=(13, 3.6))
+    worst = recall[recall < 1].sort_values().head(n_worst)
+    fig = plt.figure(figsize=(13, 4.2))
     grid = fig.add_gridspec(1, 2 + len(images), width_ratios=[2.2, 0.5] + [1] * len(images))
     ax = fig.add_subplot(grid[0])
-    ax.barh(range(len(worst)), worst.to_numpy(), color="tab:blue")
-    ax.set_yticks(range(len(worst)), worst.index, fontsize=7)
-    ax.invert_yaxis()
-    ax.set(xlim=(0, 1), xlabel="recall", title=f"lowest per-class recall ({len(worst)} of {len(recall)})")
+    if len(worst):
+        ax.barh(range(len(worst)), worst.to_numpy(), color="tab:blue")
+        ax.bar_label(ax.containers[0], fmt="%.2f", fontsize=10, padding=2)
+        ax.set_yticks(range(len(worst)), worst.index, fontsize=10)
+        ax.invert_yaxis()
+        heading = f"classes below 100 % recall: {len(worst)} lowest of {int((recall < 1).sum())}"
+    else:
+        ax.text(0.5, 0.5, f"all {len(recall)} classes\nat 100 % recall", ha="center", va="center", fontsize=12,
+                transform=ax.transAxes)
+        ax.set_yticks([])
+        heading = "per-class recall"
+    ax.set(xlim=(0, 1.1), xlabel="recall")
+    ax.set_title(heading, fontsize=11)
     for k, (image, labels) in enumerate(zip(images, top3)):
         image_ax = fig.add_subplot(grid[2 + k])
         image_ax.imshow(image, interpolation="nearest")
         image_ax.axis("off")
         image_ax.set_title("\n".join(f"{p:.0%} {textwrap.shorten(label, 18)}" for label, p in labels),
-                           fontsize=7, loc="left")
+                           fontsize=10, loc="left")
     fig.tight_layout()
     return fig
 
@@ -235,7 +268,7 @@ def template_spread(table, title: str = "zero-shot top-1 of each template on its
     sns.boxplot(data=table, x="bank", y="accuracy", hue="split", ax=ax, fliersize=0, boxprops={"alpha": 0.35})
     sns.stripplot(data=table, x="bank", y="accuracy", hue="split", dodge=True, ax=ax, size=3.5, legend=False)
     ax.set(title=title, xlabel="template bank", ylabel="top-1", ylim=(0, 1.02))
-    ax.legend(title="compositions", fontsize=8, loc="lower left")
+    ax.legend(title="compositions", fontsize=10, loc="lower left")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -250,7 +283,7 @@ def reliability_diagram(tables: dict, title: str = "reliability diagram"):
         used = table[table["count"] > 0]
         ax.plot(used.confidence, used.accuracy, marker="o", ms=3.5, label=name)
     ax.set(title=title, xlabel="confidence (max probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1.02))
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=10, loc="upper left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -276,10 +309,10 @@ def rate_bars(table, value: str = "harmful rate", title: str = "harmful-label ra
             x = np.arange(len(label_sets)) + (g - (len(groups) - 1) / 2) * width
             errors = [rows[value] - rows["low"], rows["high"] - rows[value]]
             ax.bar(x, rows[value], width, yerr=np.clip(np.array(errors, dtype=float), 0, None), capsize=3, label=group)
-        ax.set_xticks(range(len(label_sets)), label_sets, fontsize=8)
+        ax.set_xticks(range(len(label_sets)), label_sets, fontsize=10)
         ax.set(title=model, ylabel=value)
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(title="group", fontsize=8)
+        ax.legend(title="group", fontsize=10)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -307,7 +340,7 @@ def paired_effects(table, title: str = "paired difference in top-1 (95 % bootstr
     ax.errorbar(table.delta, y, xerr=[table.delta - table.low, table.high - table.delta], fmt="none", ecolor="0.2",
                 capsize=4)
     ax.axvline(0, color="0.2", lw=1)
-    ax.set_yticks(y, ["\n".join(textwrap.wrap(str(label), 34)) for label in table.index], fontsize=9)
+    ax.set_yticks(y, ["\n".join(textwrap.wrap(str(label), 34)) for label in table.index], fontsize=10)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
     ax.set(title=title, xlabel="difference in top-1 (percentage points)")
@@ -351,7 +384,7 @@ def shot_curves(curves, summary, title: str = "linear probes with k labelled ima
     lowest = min(curves["acc1"].min(), summary["zero-shot"].min())
     ax.set(title=title, xlabel="labelled images per class (log scale)", ylabel="top-1",
            ylim=(max(0.0, lowest - 0.1), 1.01))
-    ax.legend(fontsize=9, loc="lower right", title="style (★ zero-shot)", title_fontsize=9)
+    ax.legend(fontsize=10, loc="lower right", title="style (★ zero-shot)", title_fontsize=10)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -389,7 +422,7 @@ def effective_robustness(table, trend, title: str = "accuracy under shift agains
     top = float(sigmoid_of(np.log(table["ood"].max() / (1 - table["ood"].max())) + 1.2))     # a margin above the data
     ax.set(title=title, xlabel="top-1 on the in-distribution style (logit axis)",
            ylabel="mean top-1 on the shifted styles (logit axis)", xlim=(low, 1 - trend.eps), ylim=(low, min(top, 1 - trend.eps)))
-    ax.legend(fontsize=8, loc="upper left", title="model: effective robustness [95 % CI]", title_fontsize=8)
+    ax.legend(fontsize=10, loc="upper left", title="model: effective robustness [95 % CI]", title_fontsize=10)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -409,11 +442,11 @@ def style_changes(by_style, reference: str, title: str = "change in top-1 agains
     x = np.arange(changes.shape[1])
     for i, (name, row) in enumerate(changes.iterrows()):
         bars = ax.bar(x + (i - (len(changes) - 1) / 2) * width, row.to_numpy(), width, color=colours[name], label=name)
-        ax.bar_label(bars, fmt="%+.2f", fontsize=9, padding=2)
+        ax.bar_label(bars, fmt="%+.2f", fontsize=10, padding=2)
     ax.axhline(0, color="0.2", lw=1)
     ax.set_xticks(x, changes.columns)
     ax.set(title=title, ylabel=f"top-1 minus {reference}")
-    ax.legend(fontsize=9)
+    ax.legend(fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -426,7 +459,7 @@ def wise_ft(curve, title: str = "WiSE-FT: mixing the zero-shot and fine-tuned we
     ax.plot(curve["id"], curve["ood"], marker="o", color="0.35", lw=1.5, zorder=2)
     for _, row in curve.iterrows():
         ax.annotate(f"{row['alpha']:.1f}", (row["id"], row["ood"]), textcoords="offset points", xytext=(5, 4),
-                    fontsize=9)
+                    fontsize=10)
     for (_, end), colour, label in zip(curve.iloc[[0, -1]].iterrows(), ("tab:green", "tab:red"),
                                        ("zero-shot (α = 0)", "fine-tuned (α = 1)")):
         ax.scatter(end["id"], end["ood"], s=90, color=colour, zorder=3, label=label)
@@ -500,7 +533,7 @@ def interval_bars(table, title: str = "", value: str = "value", chance: float | 
     ax.bar_label(bars, fmt="%.2f", fontsize=10, padding=3)
     if chance is not None:
         ax.axhline(chance, ls="--", color="0.4", lw=1.2, label=f"chance ({chance:.2f})")
-        ax.legend(fontsize=9, loc="upper right")
+        ax.legend(fontsize=10, loc="upper right")
     ax.set_xticks(x, ["\n".join(textwrap.wrap(str(label), 18)) for label in table.index], fontsize=10)
     ax.set(title=title, ylabel=ylabel, ylim=ylim)
     ax.grid(axis="y", alpha=0.3)

@@ -153,7 +153,8 @@ class PromptExplorer:
             return
         r = self.result
         self.summary.value = (f"<b>top-1 {r['accuracy']:.1%}</b> on {r['n_images']} images · "
-                              f"{r['n_classes']} classes · {r['n_templates']} template(s) · "
+                              f"{r['n_classes']} classes offered, {len(r['per_class_recall'])} of them in these "
+                              f"images · {r['n_templates']} template(s) · "
                               f"mean per-class recall {r['per_class_recall'].mean():.1%}")
         self.figure = viz.prompt_report(r["per_class_recall"], self.images[r["examples"]], r["top3"])
         plt.close(self.figure)

@@ -95,9 +95,9 @@ agreement.round(3)
 # ## 3 · Before and after training
 #
 # The same projection for the same architecture with random weights. Random features are
-# not structureless: images still group by low-level statistics (background texture, size
-# in pixels), but captions and images do not meet, and the table shows which attributes
-# training added.
+# not structureless: a random convolutional tower still groups images by low-level
+# statistics of their pixels. The table and the sentence under it say which attributes
+# organise each space before and after training.
 
 # %%
 untrained, _, _ = load_model(MODEL, PRETRAINED, trained=False, seed=SEED)
@@ -108,7 +108,9 @@ fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
 viz.embedding_map(untrained_coords, points, attributes[0], "random initialisation", ax=axes[0])
 viz.embedding_map(umap_coords, points, attributes[0], "after contrastive training", ax=axes[1]);
 untrained_agreement = geometry.neighbour_agreement_table(untrained_images, untrained_texts, meta, agreement.index)
-pd.concat({"random init": untrained_agreement[["images", "captions"]], "trained": agreement}, axis=1).round(3)
+before_after = geometry.before_after_table(untrained_agreement, agreement)
+display(before_after.round(3))
+print("\n".join(f"{column}: {geometry.organising_attributes(before_after, column)}" for column in before_after.columns[:-1]))
 
 # %% [markdown]
 # ## 4 · The modality gap
@@ -187,7 +189,8 @@ display(pd.Series({name: projection.trustworthiness(features, coords)
 #
 # In this notebook we
 # - encoded images and captions into one space and drew it with UMAP;
-# - saw shape and colour organise the trained space, and nothing organise the untrained one;
+# - measured which attributes organise the trained space, and which already group the
+#   images of an untrained one (section 3 prints both);
 # - measured the modality gap, the matched vs unmatched similarities, and zero-shot
 #   accuracy with the gap removed;
 # - retrieved images for captions and captions for images, including compositions the model

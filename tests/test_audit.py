@@ -22,6 +22,7 @@ def test_label_sets_and_outcomes_by_hand():
     table = audit.rates_by_group(result, ["dark", "dark", "light", "light"], "dark", "light")
     assert table.loc["dark", "harmful rate"] == 0.5 and table.loc["light", "harmful rate"] == 0.0
     assert table.loc["gap (dark − light)", "harmful rate"] == 0.5
+    assert table.loc["gap (dark − light)", "accuracy"] == 0.0 and table["n"].tolist() == [2, 2, 4]   # whole numbers
     assert table.loc["light", "accuracy"] == 0.5
 
 

@@ -95,3 +95,21 @@ def test_neighbour_agreement_among_a_subset_averages_only_those_rows():
     assert geometry.neighbour_agreement(features, values, k=1) == pytest.approx(0.5)
     assert geometry.neighbour_agreement(features, values, k=1, among=[False, False, False, True]) == 0.0
     assert geometry.neighbour_agreement(features, values, k=1, among=[True, True, False, False]) == 1.0
+
+
+def test_before_after_table_and_the_attributes_that_organise_a_space():
+    import pandas as pd
+
+    from clipviz.geometry import before_after_table, organising_attributes
+
+    before = pd.DataFrame({"images": [1.0, 0.55], "captions": [0.5, 0.5], "chance": [0.5, 0.5]},
+                          index=["background", "colour"])
+    after = pd.DataFrame({"images": [0.9, 0.98], "captions": [0.6, 0.95], "chance": [0.5, 0.5]},
+                         index=["background", "colour"])
+    table = before_after_table(before, after)
+    assert list(table.columns) == ["images, random init", "images, trained", "captions, random init",
+                                   "captions, trained", "chance"]
+    assert table.at["background", "images, random init"] == 1.0 and table.at["colour", "captions, trained"] == 0.95
+    assert organising_attributes(table, "images, random init") == "background 1.00 (chance 0.50)"
+    assert organising_attributes(table, "images, trained") == "colour 0.98, background 0.90 (chance 0.50, 0.50)"
+    assert organising_attributes(table, "captions, random init") == "no attribute above chance"

@@ -180,6 +180,12 @@ def test_token_table_shows_bpe_pieces_between_start_and_end():
     assert table.token.tolist() == ["<start_of_text>", "a␣", "red␣", "circle␣", "<end_of_text>"]
     korean = token_table(tokenizer, "빨간 원")
     assert len(korean) > 4   # byte-level pieces: more tokens than words
+    assert "\\x" not in "".join(korean.token) and korean.token.iloc[-2] == "원␣"
+    split = [t for t in korean.token if "of 3" in t]                   # a syllable split over pieces
+    assert split and all(t[0] in "빨간" for t in split)
+    # the pieces of each split syllable add up to its three bytes, in order
+    assert [t for t in korean.token[1:-2]] == ["빨 (bytes 1-2 of 3)", "빨 (byte 3 of 3)", "간 (bytes 1-2 of 3)",
+                                                "간 (byte 3 of 3)␣"]
 
 
 def test_text_mlps_in_bf16_stay_close_to_fp32():
