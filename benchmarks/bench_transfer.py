@@ -45,7 +45,7 @@ def main() -> None:
                                                    transfer.StyleFeatures.encode(single, sets, pools=False))
     delta, low, high = transfer.robustness_difference(baselines, zero_shot, single_zero_shot, sets.id_style,
                                                       seed=p["SEED"])
-    changes = robustness.loc["finetuned"] - robustness.loc["zero_shot"]
+    changes = robustness.loc["finetuned", ["id", "ood"]] - robustness.loc["zero_shot", ["id", "ood"]]
     figures = {
         "model": p["MODEL"], "id_style": sets.id_style, "shifts": sets.shifts,
         "effective_shots": float(shots["effective shots"].median()),
