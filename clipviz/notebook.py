@@ -117,7 +117,7 @@ def sweep_table(path: Path = SWEEP_FILE) -> tuple[pd.DataFrame, str]:
     stored = json.loads(path.read_text()) if path.exists() else {}
     if stored.get("recipes") == sweep_keys():
         return (pd.DataFrame.from_dict(stored["table"], orient="index"),
-                f"stored measurement of these recipes ({stored['when']}); `make models` recomputes it here")
+                f"stored measurement of these recipes ({stored['when']}); make models recomputes it here")
     return measure_sweep(), "measured now (models trained for it)"
 
 
