@@ -20,6 +20,18 @@ from . import viz
 from .zeroshot import zero_shot_classifier, zero_shot_logits
 
 
+def _cleared_or_message(explorer) -> bool:
+    """Close an explorer's last figure and clear its output; with a message set, show it in
+    the summary instead of a result and return True."""
+    if explorer.figure is not None:
+        plt.close(explorer.figure)
+        explorer.figure = None
+    explorer.output.clear_output(wait=True)
+    if explorer.message:
+        explorer.summary.value = f"<span style='color:#b00020'>⚠ {html.escape(explorer.message)}</span>"
+    return bool(explorer.message)
+
+
 class EmbeddingExplorer:
     """A joint-embedding map re-coloured by the attribute picked in a dropdown.
 
@@ -144,12 +156,7 @@ class PromptExplorer:
                 "examples": examples, "top3": top3}
 
     def show(self) -> None:
-        if self.figure is not None:
-            plt.close(self.figure)
-            self.figure = None
-        self.output.clear_output(wait=True)
-        if self.message:
-            self.summary.value = f"<span style='color:#b00020'>⚠ {html.escape(self.message)}</span>"
+        if _cleared_or_message(self):
             return
         r = self.result
         self.summary.value = (f"<b>top-1 {r['accuracy']:.1%}</b> on {r['n_images']} images · "
@@ -216,12 +223,7 @@ class ExplanationExplorer:
         self.show()
 
     def show(self) -> None:
-        if self.figure is not None:
-            plt.close(self.figure)
-            self.figure = None
-        self.output.clear_output(wait=True)
-        if self.message:
-            self.summary.value = f"<span style='color:#b00020'>⚠ {html.escape(self.message)}</span>"
+        if _cleared_or_message(self):
             return
         parts = [f"{name}: {'yes' if value is True else 'no' if value is False else f'{value:.2f}'}"
                  for name, value in self.scores.items()]
