@@ -29,6 +29,7 @@ import urllib.request
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -44,7 +45,7 @@ WEB_PACKAGES = {
 REGISTRY = "https://registry.npmjs.org"
 TEMPLATES = Path(__file__).parent / "nbconvert_templates"
 SOLUTION_TAG = "solution"
-LONG_CODE_LINES = 8   # longer code cells appear on a slide as a fragment with their input hidden
+TALK_LANGUAGES = {"en": "the talk, in English", "ko": "발표 자료 (한국어)"}
 
 
 # --- exercises ---------------------------------------------------------------------
@@ -71,28 +72,52 @@ def strip_solutions(nb) -> nbformat.NotebookNode:
 
 
 # --- slides -----------------------------------------------------------------------
-def slide_type(cell, first: bool) -> str:
-    """One section = one slide: the title and every "## " heading open a slide; the
-    imports and parameters are skipped; long code cells come in as fragments."""
+SHOW_INPUT_TAG = "show-input"   # a code cell whose source belongs on its slide
+VISUAL_OUTPUTS = ("image/png", "image/svg+xml", "application/vnd.jupyter.widget-view+json")
+
+
+def is_visual(cell) -> bool:
+    """Whether a cell shows a figure, a table or a widget: what a slide holds one of."""
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if any(kind in data for kind in VISUAL_OUTPUTS) or "<table" in str(data.get("text/html", "")):
+            return True
+    return False
+
+
+def slide_type(cell, first: bool, slide_has_visual: bool) -> str:
+    """The title and every "## " heading open a slide; within a section, a sub-slide opens
+    wherever a figure or table would join one already there, so that each sub-slide holds at
+    most one (with the narration leading to it). Imports, parameters, solutions and code
+    cells with nothing to show are skipped."""
     source, tags = cell.source, cell.get("metadata", {}).get("tags", [])
     if first or (cell.cell_type == "markdown" and source.startswith("## ")):
         return "slide"
-    if "parameters" in tags or (cell.cell_type == "code" and source.lstrip().startswith(("import ", "from "))):
+    if "parameters" in tags or SOLUTION_TAG in tags:
         return "skip"
-    if cell.cell_type == "code" and len(source.splitlines()) > LONG_CODE_LINES:
-        return "fragment"
-    return "-"
+    if cell.cell_type == "code" and not cell.get("outputs") and SHOW_INPUT_TAG not in tags:
+        return "skip"
+    if cell.cell_type == "code" and source.lstrip().startswith(("import ", "from ")):
+        return "skip"
+    opens_figure = cell.cell_type == "markdown" or is_visual(cell)
+    return "subslide" if slide_has_visual and opens_figure else "-"
 
 
 def with_slide_metadata(nb) -> nbformat.NotebookNode:
-    """A copy of `nb` whose cells carry reveal.js slide metadata; long code cells are
-    tagged `hide-input` so that only their output is shown."""
+    """A copy of `nb` whose cells carry reveal.js slide metadata; code cells not tagged
+    `show-input` are tagged `hide-input`, so that a slide shows their output only."""
     slides = copy.deepcopy(nb)
+    has_visual = False
     for index, cell in enumerate(slides.cells):
-        kind = slide_type(cell, first=index == 0)
+        kind = slide_type(cell, first=index == 0, slide_has_visual=has_visual)
         cell.metadata["slideshow"] = {"slide_type": kind}
-        if kind == "fragment":
-            cell.metadata["tags"] = sorted(set(cell.metadata.get("tags", [])) | {"hide-input"})
+        if kind in ("slide", "subslide"):
+            has_visual = False
+        if kind != "skip":
+            has_visual = has_visual or is_visual(cell)
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type == "code" and SHOW_INPUT_TAG not in tags:
+            cell.metadata["tags"] = sorted(tags | {"hide-input"})
     return slides
 
 
@@ -121,15 +146,33 @@ def fetch_web_assets(dest: Path = WEB) -> None:
 
 
 # --- executing and exporting -------------------------------------------------------
+def is_executed(nb) -> bool:
+    """Whether every code cell with a source has run (an interrupted run leaves some unrun)."""
+    return all(c.execution_count is not None for c in nb.cells if c.cell_type == "code" and c.source.strip())
+
+
+def run_seconds(nb) -> float:
+    """How long the run took: our own record, or the span of nbclient's cell timings (a
+    notebook executed by `pytest --nbmake --overwrite`, as `make test` does)."""
+    if "clipviz" in nb.metadata:
+        return nb.metadata["clipviz"]["seconds"]
+    times = [c.metadata["execution"] for c in nb.cells if "execution" in c.get("metadata", {})]
+    if not times:
+        return float("nan")
+    first, last = pd.Timestamp(times[0]["iopub.execute_input"]), pd.Timestamp(times[-1]["shell.execute_reply"])
+    return (last - first).total_seconds()
+
+
 def executed(name: str) -> tuple[nbformat.NotebookNode, float]:
-    """The notebook run with its defaults (widget state kept) and its run time in
-    seconds; reused from build/executed/ while the source is unchanged."""
+    """The notebook run with its defaults (widget state kept) and its run time in seconds;
+    reused from build/executed/ while it is newer than the source and ran to the end."""
     from nbclient import NotebookClient
 
     source, out = NOTEBOOKS / f"{name}.ipynb", EXECUTED / f"{name}.ipynb"
     if out.exists() and out.stat().st_mtime >= source.stat().st_mtime:
         nb = nbformat.read(out, as_version=4)
-        return nb, nb.metadata["clipviz"]["seconds"]
+        if is_executed(nb):
+            return nb, run_seconds(nb)
     nb = nbformat.read(source, as_version=4)
     start = time.perf_counter()
     NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=True,
@@ -167,8 +210,9 @@ def _exporter(kind: str):
     config.HTMLExporter.embed_images = True
     config.HTMLExporter.require_js_url = "assets/require.js"
     config.HTMLExporter.widget_renderer_url = "assets/html-manager/embed-amd.js"
+    config.SlidesExporter.exclude_input_prompt = config.SlidesExporter.exclude_output_prompt = True
     exporter = (SlidesExporter(config=config, template_name="clipviz-reveal", reveal_url_prefix="assets/reveal.js",
-                               reveal_theme="white", reveal_scroll=True)   # "white" loads no remote fonts
+                               reveal_theme="white")   # "white" loads no remote fonts
                 if kind == "slides"
                 else HTMLExporter(config=config, template_name="clipviz-lab"))
     exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={"hide-input"}), enabled=True)
@@ -199,10 +243,29 @@ def export(kind: str, out_dir: Path) -> Path:
         (out_dir / page).write_text(body, encoding="utf-8")
         rows.append((page, *summary(nb), seconds))
         print(f"{kind}: {out_dir / page} (ran in {seconds:.0f} s)")
+    if kind == "slides":
+        rows += write_talks(out_dir)
     index = out_dir / "index.html"
     index.write_text(index_page(rows, "clipviz notebooks" + (" — slides" if kind == "slides" else "")),
                      encoding="utf-8")
     return index
+
+
+def write_talks(out_dir: Path) -> list[tuple]:
+    """The overview talk (clipviz.talk) in each of TALK_LANGUAGES; its index rows."""
+    from . import talk
+
+    rows = []
+    for language in TALK_LANGUAGES:
+        start = time.perf_counter()
+        nb = talk.talk_notebook(language)
+        exporter = _exporter("slides")
+        exporter.language_code = language
+        page = f"talk.{language}.slides.html"
+        (out_dir / page).write_text(exporter.from_notebook_node(nb)[0], encoding="utf-8")
+        rows.append((page, nb.metadata["title"], TALK_LANGUAGES[language], time.perf_counter() - start))
+        print(f"slides: {out_dir / page}")
+    return rows
 
 
 def index_page(rows, heading: str) -> str:

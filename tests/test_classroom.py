@@ -35,19 +35,52 @@ def test_stub_is_valid_python_that_defines_nothing():
     assert set(namespace) == {"__builtins__"}
 
 
-def test_slides_one_section_per_slide():
-    nb = nbformat.read(NOTEBOOKS[0], as_version=4)
+def executed_like_notebook():
+    """A notebook with outputs: figures, a table, a solution, a silent cell, a tagged one."""
+    png = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo="}}
+    table = {"output_type": "execute_result", "metadata": {}, "execution_count": 1,
+             "data": {"text/html": "<table><tr><td>1</td></tr></table>", "text/plain": "1"}}
+    text = {"output_type": "stream", "name": "stdout", "text": "hello"}
+
+    def code(source, *outputs, tags=()):
+        cell = nbformat.v4.new_code_cell(source, metadata={"tags": list(tags)} if tags else {})
+        cell.outputs = [nbformat.from_dict(o) for o in outputs]
+        return cell
+
+    md = nbformat.v4.new_markdown_cell
+    cells = [md("# Title"), code("import x"), code("SEED = 0", tags=["parameters"]),
+             md("## 1 · First"), md("narration"), code("plot()", png), md("more narration"),
+             code("table()", table), code("plot()", png), code("print(1)", text), code("x = 1"),
+             md("**Exercise 1.**"), code("# Exercise 1\nplot()", png, tags=["solution"]),
+             md("## 2 · Second"), code("def shown(): pass", tags=["show-input"]), code("plot()", png)]
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def test_slides_hold_one_figure_or_table_each_and_no_solutions():
+    nb = executed_like_notebook()
     slides = classroom.with_slide_metadata(nb)
     kinds = [c.metadata["slideshow"]["slide_type"] for c in slides.cells]
+    assert kinds == ["slide", "skip", "skip", "slide", "-", "-", "subslide", "-", "subslide", "-", "skip",
+                     "subslide", "skip", "slide", "-", "-"]
+    shown = [(kind, cell) for kind, cell in zip(kinds, slides.cells) if kind != "skip"]
+    visuals = 0
+    for kind, cell in shown:                   # a naive count of figures/tables per (sub)slide
+        visuals = 0 if kind in ("slide", "subslide") else visuals
+        visuals += any("image/png" in o.get("data", {}) or "<table" in str(o.get("data", {}))
+                       for o in cell.get("outputs", []))
+        assert visuals <= 1
+    for cell in slides.cells:
+        hidden = "hide-input" in cell.metadata.get("tags", [])
+        assert hidden == (cell.cell_type == "code" and "show-input" not in cell.metadata.get("tags", []))
+    assert "slideshow" not in nb.cells[0].metadata            # the source notebook is left alone
+
+
+def test_slides_of_a_real_notebook_open_at_each_heading():
+    nb = nbformat.read(NOTEBOOKS[0], as_version=4)
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in classroom.with_slide_metadata(nb).cells]
     headings = [c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## ")]
     assert kinds[0] == "slide" and kinds.count("slide") == len(headings) + 1
-    parameters = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    assert kinds[parameters] == "skip"
-    for cell, kind in zip(slides.cells, kinds):
-        long_code = cell.cell_type == "code" and len(cell.source.splitlines()) > classroom.LONG_CODE_LINES
-        assert (kind == "fragment") == (long_code and kind != "skip")
-        assert ("hide-input" in cell.metadata.get("tags", [])) == (kind == "fragment")
-    assert "slideshow" not in nb.cells[0].metadata            # the source notebook is left alone
+    assert all(kind == "skip" for kind, c in zip(kinds, nb.cells) if "solution" in c.metadata.get("tags", []))
 
 
 def test_summary_reads_the_title_and_the_first_learning_goal():

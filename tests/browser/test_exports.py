@@ -6,7 +6,6 @@ import shutil
 import threading
 from urllib.parse import urlparse
 
-import nbformat
 import pytest
 
 from clipviz import classroom
@@ -17,16 +16,13 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """Notebook 03 (widgets) as an HTML page and notebook 04 as slides, served on 127.0.0.1."""
+    """Notebook 03 (widgets) as an HTML page, served on 127.0.0.1."""
     out = tmp_path_factory.mktemp("site")
     classroom.fetch_web_assets()
-    classroom.copy_assets(out, reveal=True)
-    for name, kind in (("03_prompt_sensitivity", "html"), ("04_bias_audit", "slides")):
-        nb, _ = classroom.executed(name)
-        if kind == "slides":
-            nb = classroom.with_slide_metadata(nb)
-        body, _ = classroom._exporter(kind).from_notebook_node(nb)
-        (out / f"{name}.{kind}.html").write_text(body, encoding="utf-8")
+    classroom.copy_assets(out)
+    nb, _ = classroom.executed("03_prompt_sensitivity")
+    body, _ = classroom._exporter("html").from_notebook_node(nb)
+    (out / "03_prompt_sensitivity.html.html").write_text(body, encoding="utf-8")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -59,13 +55,68 @@ def test_html_page_renders_widgets_without_leaving_the_machine(page, site):
     page.screenshot(path=str(SCREENSHOTS / "export_03_prompt_sensitivity.png"), full_page=True)
 
 
-def test_slides_open_without_leaving_the_machine(page, site):
-    urls = requests_while_loading(page, f"{site}/04_bias_audit.slides.html#/2")
-    page.locator(".reveal.ready .slides section.present").first.wait_for()    # reveal.js initialised
-    page.keyboard.press("ArrowRight")              # the section's long code cell: its output, as a fragment
-    page.locator("section.present .fragment.visible img").first.wait_for()
-    assert page.locator(".reveal .slides > section").count() == sum(
-        c.cell_type == "markdown" and c.source.startswith("## ")
-        for c in nbformat.read(classroom.NOTEBOOKS / "04_bias_audit.ipynb", as_version=4).cells) + 1
-    assert off_machine(urls) == []
-    page.screenshot(path=str(SCREENSHOTS / "export_04_bias_audit_slide.png"))
+# the lowest zoom a slide may need to fit the canvas: below it, text would be too small to read
+SMALLEST_FIT = 0.5
+# (bottom, right) of the current slide's content and the canvas, in canvas pixels
+CONTENT_BOX = """() => {
+    const slide = Reveal.getCurrentSlide(), canvas = document.querySelector(".reveal .slides");
+    const box = canvas.getBoundingClientRect(), scale = box.width / Reveal.getConfig().width;
+    let bottom = 0, right = 0;
+    for (const element of [slide, ...slide.querySelectorAll("*")]) {
+        const r = element.getBoundingClientRect();
+        if (r.width > 0 && r.height > 0) { bottom = Math.max(bottom, r.bottom); right = Math.max(right, r.right); }
+    }
+    return {bottom: (bottom - box.top) / scale, right: (right - box.left) / scale,
+            height: Reveal.getConfig().height, width: Reveal.getConfig().width,
+            fit: parseFloat(slide.dataset.fit)};
+}"""
+
+
+@pytest.fixture(scope="module")
+def decks(tmp_path_factory):
+    """Every deck `make slides` writes, served on 127.0.0.1: (base URL, deck file names)."""
+    out = tmp_path_factory.mktemp("slides")
+    classroom.fetch_web_assets()
+    classroom.export("slides", out)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", sorted(p.name for p in out.glob("*.slides.html"))
+    finally:
+        server.shutdown()
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def test_every_slide_of_every_deck_fits_the_canvas_without_console_errors(browser, decks):
+    url, names = decks
+    assert len(names) == len(classroom.notebook_names()) + len(classroom.TALK_LANGUAGES)
+    folder = SCREENSHOTS / "slides"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    problems = []
+    for name in names:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        errors, urls = [], []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("request", lambda request: urls.append(request.url))
+        page.goto(f"{url}/{name}", wait_until="networkidle")
+        page.wait_for_function("window.Reveal && Reveal.isReady()")
+        total = page.evaluate("Reveal.getSlides().length")
+        for number in range(total):
+            page.evaluate(f"(() => {{ const s = Reveal.getSlides()[{number}], i = Reveal.getIndices(s);"
+                          f" Reveal.slide(i.h, i.v); }})()")
+            page.wait_for_function("Reveal.getCurrentSlide().dataset.fit !== undefined")
+            page.wait_for_timeout(150)          # the slide transition and a refit after widgets render
+            box = page.evaluate(CONTENT_BOX)
+            where = f"{name} slide {number + 1}/{total}"
+            if box["bottom"] > box["height"] + 1 or box["right"] > box["width"] + 1:
+                problems.append(f"{where} overflows: content to {box['bottom']:.0f} x {box['right']:.0f} px")
+            if box["fit"] < SMALLEST_FIT:
+                problems.append(f"{where} needs zoom {box['fit']:.2f} to fit: too much on one slide")
+            page.screenshot(path=str(folder / f"{name.removesuffix('.slides.html')}_{number + 1:02d}.png"))
+        problems += [f"{name}: console error {e}" for e in errors]
+        problems += [f"{name}: request off the machine {u}" for u in off_machine(urls)]
+        page.close()
+    assert problems == []
