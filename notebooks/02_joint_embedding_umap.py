@@ -75,7 +75,7 @@ print(f"{len(meta)} pairs → {len(points)} points of dimension {features.shape[
 # The static figure below is coloured by the first attribute (colour, for ShapesWorld);
 # the explorer under it lets you pick another.
 
-# %%
+# %% tags=["talk:embedding"]
 umap_coords = projection.project(features, "umap", seed=SEED)
 viz.embedding_map(umap_coords, points, attributes[0], f"UMAP of images and captions, coloured by {attributes[0]}");
 

@@ -95,7 +95,7 @@ pd.DataFrame({split: {template: top1(features[split], zero_shot_classifier(model
 # On your own data the ShapesWorld banks mean nothing, so CLIP_benchmark's generic object
 # templates (`clip_benchmark/cifar10`) take their place beside OpenAI's.
 
-# %%
+# %% tags=["talk:templates"]
 bank_names = ("shapes", "shapes-unseen") if world else ("clip_benchmark/cifar10",)
 banks = {bank: load_templates(bank) for bank in bank_names + ("openai80",)}
 means = {bank: template_class_means(model, tokenizer, classnames, templates) for bank, templates in banks.items()}
@@ -132,7 +132,7 @@ print(f'"{CLASS_TEMPLATE}" instead of the bare class name {sentence["verdict"]} 
 # when none helps. We select on half of the held-out images and measure everything on the
 # other half, each against "a photo of a {}" alone, paired.
 
-# %%
+# %% tags=["talk:ensembles"]
 bank = sum(banks.values(), [])
 bank_means = torch.cat(list(means.values()))                       # (T, C, D), every bank's templates
 validation = np.arange(len(targets[hard])) % 2 == 0
@@ -201,7 +201,7 @@ viz.grouped_bars(names_table, f"zero-shot top-1 on {hard} compositions by class-
 # diagonal. **Temperature scaling** fits one number on validation images (half of the
 # held-out ones) and is scored on the other half.
 
-# %%
+# %% tags=["talk:calibration"]
 cosines = features[hard] @ zero_shot_classifier(model, tokenizer, classnames, [CLASS_TEMPLATE]).T
 y = targets[hard]
 ece, tables = calibration_comparison(cosines, y, validation, {"fixed": 100.0, "learned": learned_scale(model)})

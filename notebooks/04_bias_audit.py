@@ -101,7 +101,7 @@ print(f"{len(data)} images to audit, {len(classes)} classes, groups: {pd.Series(
 # **harmful-label rate** (share of images classified into any harmful label), and the gap
 # between the groups, each with a 95 % bootstrap interval.
 
-# %%
+# %% tags=["talk:bias"]
 label_sets = audit.standard_label_sets(classes, HARMFUL, NEUTRAL)
 models, features, probabilities = {}, {}, {}
 for name, model_name in MODELS.items():

@@ -98,7 +98,7 @@ transfer.accuracy_by_style(by_model).round(3)
 # probe's curve, interpolated in log k, reaches zero-shot is zero-shot's **effective number
 # of shots** (the CLIP paper's Fig. 7).
 
-# %%
+# %% tags=["talk:shots"]
 curves, shots = transfer.shots_by_style(model, tokenizer, sets, features, SHOTS, DRAWS, SEED)
 if len(shots):
     viz.shot_curves(curves, shots)
@@ -125,7 +125,7 @@ else:
 # paper's "adapt to ImageNet"), and CLIP fine-tuned end to end on flat images. Each
 # interval resamples the test images and refits the line.
 
-# %%
+# %% tags=["talk:robustness"]
 if world and len(sets.shifts):
     baselines = {name: transfer.classifier_outcomes(classifier(name)[0], sets) for name in SUPERVISED}
     zero_shot_net, fine_tuned_net = fine_tuned_pair(FINE_TUNED, model, tokenizer, sets, FT_STEPS, SEED)

@@ -88,7 +88,7 @@ else:
 # The maps over their images (bright: raises the similarity most); a white outline marks the
 # object the prompt names.
 
-# %%
+# %% tags=["talk:localisation"]
 examples = {name: explain.map_examples(m, t, scenes, N_SHOWN, world, SEED) for name, (m, t) in towers.items()}
 for name, ex in examples.items():
     viz.explanation_overlays(ex.images, ex.maps, ex.prompts, ex.masks,
@@ -180,7 +180,7 @@ else:
 # occlusion, not reading. Reading shows in how often the prediction **follows the wrong
 # word**: chance is about 1 in 6 shapes.
 
-# %%
+# %% tags=["talk:typographic"]
 if world:
     attack = typographic.attack_sets(world, N_EVAL)
     readers = {TEXT_MODEL: load_model(TEXT_MODEL, seed=SEED), f"{MODEL} (control)": (model, None, tokenizer)}
