@@ -31,7 +31,10 @@ models: $(INSTALLED)  ## train (or find cached) the embedded default models the 
 test: $(INSTALLED) chromium
 	$(PY) -m pytest tests/ --ignore=tests/browser -q --durations=5
 	$(PY) -m clipviz pretrained notebooks
-	$(PY) -m pytest --nbmake notebooks/ -q --durations=4
+	# nbmake runs copies of the notebooks and keeps their outputs and widget state in
+	# build/executed/, where the slides and pages of the browser tests are made from
+	rm -rf build/executed && mkdir -p build/executed && cp notebooks/*.ipynb build/executed/
+	$(PY) -m pytest --nbmake build/executed/ --overwrite -q --durations=4
 	$(PY) -m clipviz.classroom assets
 	$(PY) -m pytest tests/browser -q --durations=4
 

@@ -17,11 +17,13 @@
 Writes results/perf_real.json.
 
 Usage: python benchmarks/bench_real.py [--photos 3000] [--steps 150] [--repeats 3] [--classes 20]
+                                       [--only csv_vs_memory ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 import time
@@ -32,7 +34,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
-from common import top1, write
+from common import RESULTS, top1, write
 
 from clipviz import data as data_module
 from clipviz.data import CsvDataset, DecodedCache, PairDataset
@@ -200,30 +202,39 @@ def encode_vs_clip_benchmark(csv: Path, n_images: int, n_classes: int, repeats: 
             "clip_benchmark_loop": "DataLoader, 4 workers, batch 64, open_clip preprocessing, fp32 (--no_amp)"}
 
 
+PARTS = ("csv_vs_memory", "encode_vs_clip_benchmark", "vit_tiny")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=3000)
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--classes", type=int, default=20)
-    parser.add_argument("--skip-vit", action="store_true", help="leave out the ViT training run")
+    parser.add_argument("--only", choices=PARTS, action="append",
+                        help="measure only this part (repeatable); the others keep their figures in the JSON")
     args = parser.parse_args()
     torch.set_num_threads(2)
+    parts = args.only or PARTS
+    path = RESULTS / "perf_real.json"
+    figures = {k: v for k, v in json.loads(path.read_text()).items() if k in PARTS} if args.only and path.exists() else {}
     with tempfile.TemporaryDirectory() as folder:
         csv = write_photos(Path(folder) / "photos", args.photos)
-        figures = {"csv_vs_memory": csv_vs_memory(csv, args.steps, args.repeats)}
-        print(f"CSV of {args.photos} JPEG photos vs in memory: {figures['csv_vs_memory']['ratio']:.3f} "
-              f"({figures['csv_vs_memory']['csv_pairs_per_s']:.0f} vs {figures['csv_vs_memory']['memory_pairs_per_s']:.0f} pairs/s)")
-        figures["encode_vs_clip_benchmark"] = encode_vs_clip_benchmark(csv, 500, args.classes, args.repeats)
-        e = figures["encode_vs_clip_benchmark"]
-        print(f"ViT-B-32 encoding vs CLIP_benchmark's loop: images {e['image_ratio']:.2f}x "
-              f"({e['images_per_s']['clipviz']:.1f} vs {e['images_per_s']['clip_benchmark']:.1f}/s), texts "
-              f"{e['text_ratio']:.2f}x ({e['prompts_per_s']['clipviz']:.0f} vs {e['prompts_per_s']['clip_benchmark']:.0f} "
-              f"prompts/s), largest feature difference {e['max_abs_diff']:.4f}")
-    if not args.skip_vit:
-        figures["vit_tiny"] = vit_tiny()
-        v = figures["vit_tiny"]
-        print(f"shapes-vit-tiny: seen {v['seen_acc1']:.3f}, held-out {v['heldout_acc1']:.3f} after {v['train_seconds']:.0f} s")
+        if "csv_vs_memory" in parts:
+            figures["csv_vs_memory"] = c = csv_vs_memory(csv, args.steps, args.repeats)
+            print(f"CSV of {args.photos} JPEG photos vs in memory: {c['ratio']:.3f} "
+                  f"({c['csv_pairs_per_s']:.0f} vs {c['memory_pairs_per_s']:.0f} pairs/s)")
+        if "encode_vs_clip_benchmark" in parts:
+            figures["encode_vs_clip_benchmark"] = e = encode_vs_clip_benchmark(csv, 500, args.classes, args.repeats)
+            print(f"ViT-B-32 encoding vs CLIP_benchmark's loop: images {e['image_ratio']:.2f}x "
+                  f"({e['images_per_s']['clipviz']:.1f} vs {e['images_per_s']['clip_benchmark']:.1f}/s), texts "
+                  f"{e['text_ratio']:.2f}x ({e['prompts_per_s']['clipviz']:.0f} vs "
+                  f"{e['prompts_per_s']['clip_benchmark']:.0f} prompts/s), largest feature difference "
+                  f"{e['max_abs_diff']:.4f}")
+    if "vit_tiny" in parts:
+        figures["vit_tiny"] = v = vit_tiny()
+        print(f"shapes-vit-tiny: seen {v['seen_acc1']:.3f}, held-out {v['heldout_acc1']:.3f} after "
+              f"{v['train_seconds']:.0f} s")
     write("perf_real", figures)
 
 

@@ -20,6 +20,7 @@ import base64
 import copy
 import hashlib
 import html
+import importlib.util
 import io
 import shutil
 import sys
@@ -184,7 +185,8 @@ def executed(name: str) -> tuple[nbformat.NotebookNode, float]:
 
 
 def copy_assets(out_dir: Path, reveal: bool = False) -> None:
-    """The scripts the pages load, from build/web's npm packages, into out_dir/assets."""
+    """The scripts the pages load, from build/web's npm packages, and the Hangul font, into
+    out_dir/assets."""
     missing = [p for p in ("requirejs/require.js", "@jupyter-widgets/html-manager/dist/embed-amd.js")
                + (("reveal.js/dist/reveal.js",) if reveal else ()) if not (WEB / p).exists()]
     if missing:
@@ -195,9 +197,27 @@ def copy_assets(out_dir: Path, reveal: bool = False) -> None:
     shutil.copy2(WEB / "requirejs" / "require.js", assets / "require.js")
     shutil.copytree(WEB / "@jupyter-widgets" / "html-manager" / "dist", assets / "html-manager",
                     ignore=shutil.ignore_patterns("*.map", "embed.js", "libembed-amd.js"), dirs_exist_ok=True)
+    copy_hangul_fonts(assets / "fonts")
     if reveal:
         for part in ("dist", "plugin"):
             shutil.copytree(WEB / "reveal.js" / part, assets / "reveal.js" / part, dirs_exist_ok=True)
+
+
+def copy_hangul_fonts(dest: Path) -> None:
+    """NanumGothic (regular, bold) from koreanize-matplotlib, for Hangul on the pages. Its
+    empty VTT tables (TSI0-TSI5) are dropped: browsers' font sanitiser rejects the file
+    with them ("OTS parsing error: TSI3: zero-length table") and would fall back to boxes."""
+    from fontTools.ttLib import TTFont
+
+    source = Path(importlib.util.find_spec("koreanize_matplotlib").origin).parent / "fonts"
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("NanumGothic.ttf", "NanumGothicBold.ttf"):
+        if (dest / name).exists() and (dest / name).stat().st_mtime >= (source / name).stat().st_mtime:
+            continue
+        font = TTFont(source / name)
+        for tag in [t for t in font.keys() if t.startswith("TSI")]:
+            del font[tag]
+        font.save(dest / name)
 
 
 def _exporter(kind: str):

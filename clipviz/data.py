@@ -26,6 +26,7 @@ import pandas as pd
 import torch
 from PIL import Image
 from torch.utils.data import Dataset
+from tqdm.auto import tqdm
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
@@ -213,6 +214,21 @@ class FileDataset(PairDataset):
     def image_batch(self, indices, size: int) -> torch.Tensor:
         ids = self.image_ids[np.asarray(indices)]
         return torch.from_numpy(np.stack([self._resized(int(i), size) for i in ids])).permute(0, 3, 1, 2)
+
+    def warm(self, size: int, progress: bool = True) -> bool:
+        """Decode every image of this dataset into `DECODED` at `size`, in one thread per
+        core, before training reads them: a training run that sees each image several
+        times then reads memory from its first step, and no decoding competes with the
+        training step's threads for the cores. Skipped (False) when the decoded images
+        would not fit the cache."""
+        ids = np.unique(self.image_ids)
+        if len(ids) * size * size * 3 > DECODED.max_bytes:
+            return False
+        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:      # PIL decodes without the GIL
+            done = pool.map(lambda i: self._resized(int(i), size), ids)
+            for _ in tqdm(done, total=len(ids), desc="decoding images", disable=not progress, mininterval=0.5):
+                pass
+        return True
 
     def _resized(self, image_id: int, size: int) -> np.ndarray:
         path = self._paths[image_id]

@@ -14,6 +14,7 @@ import base64
 import io
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -322,6 +323,12 @@ TEXT = {
 
 
 # --- the deck ---------------------------------------------------------------------
+def strong(markdown: str) -> str:
+    """**x** as <strong>x</strong>: markdown's rule for a closing ** after punctuation
+    ('**54.1 %**에') needs a space or punctuation next, which Korean particles are not."""
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", markdown)
+
+
 def section_link(number: int, section: int, language: str) -> str:
     """A markdown link to the notebook's slides at that section: the title is slide 0 and
     section k opens slide k (see `classroom.slide_type`)."""
@@ -354,7 +361,7 @@ def talk_notebook(language: str) -> nbformat.NotebookNode:
     values |= {k: DIRECTION[language][v] for k, v in values.items() if k.endswith("_direction")}
     for index, slide in enumerate(OUTLINE):
         title, body = words[slide.key]
-        text = f"{'#' if index == 0 else '##'} {title}\n\n{body.format(**values)}"
+        text = f"{'#' if index == 0 else '##'} {title}\n\n{strong(body.format(**values))}"
         if slide.section:
             text += "\n\n" + section_link(*slide.section, language)
         cells.append(nbformat.v4.new_markdown_cell(text, metadata={"slideshow": {"slide_type": "slide"}}))

@@ -94,3 +94,16 @@ def test_index_page_escapes_and_links():
     page = classroom.index_page([("a.html", "A <b>", "learn x & y", 12.3)], "notebooks")
     assert '<a href="a.html">A &lt;b&gt;</a>' in page and "learn x &amp; y" in page and "12 s" in page
     assert "<script" not in page
+
+
+def test_an_executed_notebook_is_one_whose_every_code_cell_ran():
+    nb = executed_like_notebook()
+    for number, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        cell.execution_count = number + 1
+        cell.metadata["execution"] = {"iopub.execute_input": f"2026-12-02T10:00:{number:02d}.000000Z",
+                                      "shell.execute_reply": f"2026-12-02T10:00:{number:02d}.500000Z"}
+    assert classroom.is_executed(nb)
+    codes = [c for c in nb.cells if c.cell_type == "code"]
+    assert classroom.run_seconds(nb) == pytest.approx(len(codes) - 1 + 0.5)   # first input to last reply
+    codes[-1].execution_count = None                        # an interrupted run
+    assert not classroom.is_executed(nb)

@@ -156,6 +156,28 @@ def test_decoded_cache_reads_each_image_once_and_again_when_edited(tmp_path, mon
     assert dataset.image_batch([0], 16)[0, 2].float().mean() > 150 and len(reads) == 2
 
 
+def test_warming_decodes_every_image_once_and_training_then_reads_none(tmp_path, monkeypatch):
+    import clipviz.data as data_module
+    from clipviz.data import DecodedCache
+
+    monkeypatch.setattr(data_module, "DECODED", DecodedCache())
+    reads = []
+    original = data_module.read_resized
+    monkeypatch.setattr(data_module, "read_resized", lambda path, size: reads.append(path) or original(path, size))
+    for i, colour in enumerate([(200, 10, 10), (10, 200, 10), (10, 10, 200)]):
+        Image.new("RGB", (40, 30), colour).save(tmp_path / f"{i}.png")
+        (tmp_path / f"{i}.txt").write_text(f"thing {i}")
+    dataset = FolderDataset(tmp_path)
+    assert dataset.warm(16, progress=False)
+    assert sorted(reads) == sorted(str(p) for p in dataset.meta.filepath)             # each file once
+    warmed = dataset.image_batch([2, 0, 1], 16)
+    assert len(reads) == 3                                                            # read from memory
+    monkeypatch.setattr(data_module, "DECODED", DecodedCache())
+    assert torch.equal(warmed, dataset.image_batch([2, 0, 1], 16))                    # the same pixels
+    monkeypatch.setattr(data_module, "DECODED", DecodedCache(max_bytes=16 * 16 * 3 * 2))
+    assert not dataset.warm(16, progress=False)                                       # would not fit
+
+
 def test_decoded_cache_drops_the_least_recently_used_past_its_budget():
     from clipviz.data import DecodedCache
 

@@ -98,17 +98,20 @@ def test_every_slide_of_every_deck_fits_the_canvas_without_console_errors(browse
     for name in names:
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         errors, urls = [], []
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error"
+                or "font" in message.text.lower() else None)   # a font the browser rejects is a warning
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.on("request", lambda request: urls.append(request.url))
         page.goto(f"{url}/{name}", wait_until="networkidle")
         page.wait_for_function("window.Reveal && Reveal.isReady()")
+        page.evaluate("Reveal.configure({transition: 'none', backgroundTransition: 'none'})")  # measure at rest
         total = page.evaluate("Reveal.getSlides().length")
         for number in range(total):
             page.evaluate(f"(() => {{ const s = Reveal.getSlides()[{number}], i = Reveal.getIndices(s);"
                           f" Reveal.slide(i.h, i.v); }})()")
             page.wait_for_function("Reveal.getCurrentSlide().dataset.fit !== undefined")
-            page.wait_for_timeout(150)          # the slide transition and a refit after widgets render
+            page.wait_for_timeout(150)
+            page.evaluate("document.fonts.ready.then(() => true)")   # Hangul loads when first shown          # the slide transition and a refit after widgets render
             box = page.evaluate(CONTENT_BOX)
             where = f"{name} slide {number + 1}/{total}"
             if box["bottom"] > box["height"] + 1 or box["right"] > box["width"] + 1:
