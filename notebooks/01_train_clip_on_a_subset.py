@@ -183,9 +183,9 @@ probe = has_labels(classnames, "the comparison with a linear probe") and linear_
                      encode_images(model, probe_test), probe_test.meta["label"])
 if probe:
     zero_shot = clipviz.evaluate(model, probe_test, classnames, [CLASS_TEMPLATE], tokenizer, ks=())
-    comparison = pd.DataFrame({"zero-shot (no labels)": [zero_shot["acc1"]],
+    zero_shot_vs_probe = pd.DataFrame({"zero-shot (no labels)": [zero_shot["acc1"]],
                                f"linear probe (C={probe['C']:g})": [probe["acc1"]]}, index=["seen test images"])
-    viz.grouped_bars(comparison, "zero-shot vs linear probe, top-1 accuracy");
+    viz.grouped_bars(zero_shot_vs_probe, "zero-shot vs linear probe, top-1 accuracy");
 
 # %% [markdown]
 # ## 7 · More data, better CLIP
