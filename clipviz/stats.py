@@ -37,14 +37,17 @@ def paired_delta_ci(a, b, n_boot: int = N_BOOT, level: float = 0.95, seed: int =
     return float((a - b).mean()), low, high
 
 
+def side_of_zero(low: float, high: float) -> str:
+    """Where an interval lies against 0: "above", "below" or "covers"."""
+    return "above" if low > 0 else "below" if high < 0 else "covers"
+
+
 def verdict(delta: float, low: float, high: float, better: str = "helps", worse: str = "hurts") -> str:
     """Plain words for a difference and its 95 % interval."""
     span = f"{delta:+.1%} [{low:+.1%}, {high:+.1%}]"
-    if low > 0:
-        return f"{better}: {span}, the interval above 0"
-    if high < 0:
-        return f"{worse}: {span}, the interval below 0"
-    return f"no measurable difference: {span}, the interval covers 0"
+    side = side_of_zero(low, high)
+    words = {"above": better, "below": worse, "covers": "no measurable difference"}[side]
+    return f"{words}: {span}, the interval {side} 0"
 
 
 def compact(table, digits: int = 3):

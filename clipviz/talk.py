@@ -20,9 +20,10 @@ from pathlib import Path
 
 import nbformat
 
+from .classroom import ROOT
 from .classroom import TALK_LANGUAGES as LANGUAGES
+from .stats import side_of_zero
 
-ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 SWEEP = Path(__file__).parent / "results" / "data_size_sweep.json"   # notebook 01 §7's stored sweep
 
@@ -45,7 +46,7 @@ def interval(ci) -> str:
 
 def direction(ci) -> str:
     """How a measured difference (95 % interval) stands against a positive paper effect."""
-    return "same" if ci[0] > 0 else "reversed" if ci[1] < 0 else "unresolved"
+    return {"above": "same", "below": "reversed", "covers": "unresolved"}[side_of_zero(*ci)]
 
 
 def load(name: str) -> dict:

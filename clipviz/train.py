@@ -242,7 +242,7 @@ def _train(model, dataset, tokens, negatives, token_rows, config, callbacks, eva
     if world.size > 1:   # broadcasts rank 0's weights, then averages gradients every step
         towers = torch.nn.parallel.DistributedDataParallel(towers)
 
-    if hasattr(dataset, "warm") and (config.steps - start) * config.batch_size > len(dataset):
+    if (config.steps - start) * config.batch_size > len(dataset):
         dataset.warm(size, progress=config.progress and world.is_main)   # files read more than once
     model.train()
     bar = tqdm(range(start, config.steps), initial=start, total=config.steps, desc="training",
