@@ -205,19 +205,20 @@ def load_style_sets(spec: str, id_style: str = "flat", n_pool: int = 2000, n_eva
     return None, StyleSets(sorted(data.meta["label"].astype(str).unique()), id_style, pools, tests)
 
 
-def fine_tuned_pair(name: str, model, tokenizer, sets, steps: int = 100, seed: int = 0):
+def fine_tuned_pair(name: str, model_name: str, model, tokenizer, sets, steps: int = 100, seed: int = 0):
     """(zero-shot head network, fine-tuned network) for notebook 05's WiSE-FT.
 
-    An embedded fine-tune (`name` among the embedded classifiers) comes from the cache;
-    otherwise `model` is fine-tuned here from its zero-shot head for `steps` steps on the
-    ID pool of `sets` (the fine-tuning recipe: peak lr 1e-5 after 10 warmup steps).
+    An embedded fine-tune of `model_name` (`name` among the embedded classifiers, built on
+    that model) comes from the cache; otherwise `model` is fine-tuned here from its
+    zero-shot head for `steps` steps on the ID pool of `sets` (the fine-tuning recipe: peak
+    lr 1e-5 after 10 warmup steps), so another model or your data never get the embedded one.
     """
     from .classifier import train_classifier, zero_shot_image_classifier
     from .pretrained import CLASSIFIERS, classifier
     from .train import TrainConfig
     from .zeroshot import learned_scale, zero_shot_classifier
 
-    if name in CLASSIFIERS:
+    if name in CLASSIFIERS and CLASSIFIERS[name].base == model_name:
         return classifier(name, trained=False)[0], classifier(name)[0]
     head = zero_shot_classifier(model, tokenizer, sets.classnames, [CLASS_TEMPLATE])
     start = zero_shot_image_classifier(model, head, learned_scale(model))

@@ -128,7 +128,7 @@ else:
 # %% tags=["talk:robustness"]
 if world and len(sets.shifts):
     baselines = {name: transfer.classifier_outcomes(classifier(name)[0], sets) for name in SUPERVISED}
-    zero_shot_net, fine_tuned_net = fine_tuned_pair(FINE_TUNED, model, tokenizer, sets, FT_STEPS, SEED)
+    zero_shot_net, fine_tuned_net = fine_tuned_pair(FINE_TUNED, MODEL, model, tokenizer, sets, FT_STEPS, SEED)
     models = {"zero-shot CLIP": zero_shot, "probe fitted on flat": transfer.probe_outcomes(sets, features, SEED),
               "fine-tuned on flat": transfer.classifier_outcomes(fine_tuned_net, sets)}
     robustness, trend = transfer.robustness_table(baselines, models, sets.id_style, seed=SEED)
@@ -164,7 +164,7 @@ if world and len(sets.shifts):
 # %%
 if sets.pools.get(sets.id_style) is not None and len(sets.pools[sets.id_style]) >= 2:
     if not world:
-        zero_shot_net, fine_tuned_net = fine_tuned_pair(FINE_TUNED, model, tokenizer, sets, FT_STEPS, SEED)
+        zero_shot_net, fine_tuned_net = fine_tuned_pair(FINE_TUNED, MODEL, model, tokenizer, sets, FT_STEPS, SEED)
     wise = transfer.wise_ft_curve(zero_shot_net, fine_tuned_net, sets, n=N_WISE)
     if len(sets.shifts):
         viz.wise_ft(wise)

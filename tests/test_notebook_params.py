@@ -7,6 +7,7 @@ import pytest
 import jupytext
 import nbformat
 import pandas as pd
+import torch
 from nbclient import NotebookClient
 
 from clipviz.data import CsvDataset
@@ -137,3 +138,21 @@ def test_a_csv_without_labels_skips_what_needs_them_in_a_sentence(name, tmp_path
     text = "\n".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "Your data has no 'label' column, so" in text
     assert [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"] == []
+
+
+def test_wise_ft_pair_of_another_model_is_fine_tuned_here_not_taken_from_the_embedded_cache(monkeypatch):
+    import sys
+
+    from clipviz.notebook import fine_tuned_pair, load_style_sets
+
+    pretrained_module = sys.modules["clipviz.pretrained"]      # the module (clipviz.pretrained is a function)
+
+    def no_embedded(*args, **kwargs):
+        raise AssertionError("the embedded fine-tune was used for another model")
+
+    monkeypatch.setattr(pretrained_module, "classifier", no_embedded)
+    _, sets = load_style_sets(f"csv:{SAMPLE}")
+    model, _, tokenizer = create_model("shapes-cnn-tiny", seed=0)
+    start, tuned = fine_tuned_pair("shapes-cnn-tiny-styles-ft", "my-model", model, tokenizer, sets, steps=2)
+    assert start.head.out_features == tuned.head.out_features == len(sets.classnames)
+    assert any(not torch.equal(a, b) for a, b in zip(start.state_dict().values(), tuned.state_dict().values()))
