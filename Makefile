@@ -35,7 +35,7 @@ test: $(INSTALLED) chromium
 	# build/executed/, where the slides and pages of the browser tests are made from
 	rm -rf build/executed && mkdir -p build/executed && cp notebooks/*.ipynb build/executed/
 	$(PY) -m pytest --nbmake build/executed/ --overwrite -q --durations=4
-	$(PY) -m clipviz.classroom assets
+	$(PY) -m clipviz classroom assets
 	$(PY) -m pytest tests/browser -q --durations=4
 
 test-fast: $(INSTALLED)  ## the unit tests only: no model training, notebooks or browser
@@ -56,18 +56,18 @@ lab: $(INSTALLED)  ## JupyterLab on the notebooks: the way clipviz is used day t
 	$(VENV)/bin/jupyter lab notebooks/
 
 web-assets: $(INSTALLED)  ## reveal.js, require.js and the widget renderer, from the npm registry
-	$(PY) -m clipviz.classroom assets
+	$(PY) -m clipviz classroom assets
 
 html: web-assets  ## every notebook executed and exported to reports/html/ (+ index.html)
 	$(PY) -m clipviz pretrained notebooks
-	$(PY) -m clipviz.classroom html
+	$(PY) -m clipviz classroom html
 
 slides: web-assets  ## reveal.js slides of every notebook in reports/slides/, viewable offline
 	$(PY) -m clipviz pretrained notebooks
-	$(PY) -m clipviz.classroom slides
+	$(PY) -m clipviz classroom slides
 
 exercises: $(INSTALLED)  ## student versions without solutions in exercises/
-	$(PY) -m clipviz.classroom exercises
+	$(PY) -m clipviz classroom exercises
 
 bench: $(INSTALLED)  ## speed and accuracy figures → benchmarks/results/*.json
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]' 2>&1 | (grep -v "$(PIP_NOISE)" || true)

@@ -11,9 +11,9 @@ import torch
 from common import top1, write
 
 from clipviz.data import CsvDataset
-from clipviz.model import from_checkpoint
-from clipviz.pretrained import DEFAULT_MODEL, cache_path, pretrained, recipe
-from clipviz.train import FINE_TUNE, SCRATCH, TrainConfig, train
+from clipviz.core.model import from_checkpoint
+from clipviz.zoo import DEFAULT_MODEL, cache_path, pretrained, recipe
+from clipviz.core.train import FINE_TUNE, SCRATCH, TrainConfig, train
 from clipviz.world import ShapesWorld
 
 N_EVAL, N_CSV, STEPS, BATCH = 1000, 256, 100, 32

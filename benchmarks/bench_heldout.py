@@ -10,9 +10,9 @@ import torch
 
 from common import top1, write
 
-from clipviz.model import create_model
-from clipviz.pretrained import DEFAULT_MODEL, recipe
-from clipviz.train import train
+from clipviz.core.model import create_model
+from clipviz.zoo import DEFAULT_MODEL, recipe
+from clipviz.core.train import train
 
 N_EVAL = 1000
 SCHEDULES = {"default (lr 3e-3, 100 warmup steps)": {},

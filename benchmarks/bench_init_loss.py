@@ -22,11 +22,11 @@ import torch
 
 from common import top1, write
 
-from clipviz.embed import pair_features
-from clipviz.loss import clip_loss
-from clipviz.model import CONFIG_DIR, TINY_MODELS, create_model
-from clipviz.pretrained import DEFAULT_MODEL, recipe
-from clipviz.train import train
+from clipviz.evaluation.embed import pair_features
+from clipviz.core.loss import clip_loss
+from clipviz.core.model import CONFIG_DIR, TINY_MODELS, create_model
+from clipviz.zoo import DEFAULT_MODEL, recipe
+from clipviz.core.train import train
 from clipviz.world import ShapesWorld
 
 DIMENSIONS, SEEDS, BATCH = (128, 192, 256, 512), range(5), 128

@@ -12,8 +12,8 @@ import numpy as np
 from bench_prompts import parameters
 from common import write
 
-from clipviz import compositional, explain, typographic
-from clipviz.notebook import load_model, load_scenes
+from clipviz.analysis import compositional, explain, typographic
+from clipviz.teaching.notebook import load_model, load_scenes
 from clipviz.stats import bootstrap_ci, paired_delta_ci
 
 

@@ -10,14 +10,14 @@ import torch
 
 from common import top1, write
 
-from clipviz import audit
-from clipviz.embed import encode_images
-from clipviz.model import create_model
-from clipviz.notebook import load_audit_data, load_model
-from clipviz.pretrained import DEFAULT_MODEL, pretrained, recipe, training_history
-from clipviz.prompt_effects import measure_effects
-from clipviz.train import TrainConfig, train
-from clipviz.zeroshot import load_templates
+from clipviz.analysis import audit
+from clipviz.evaluation.embed import encode_images
+from clipviz.core.model import create_model
+from clipviz.teaching.notebook import load_audit_data, load_model
+from clipviz.zoo import DEFAULT_MODEL, pretrained, recipe, training_history
+from clipviz.analysis.prompt_effects import measure_effects
+from clipviz.core.train import TrainConfig, train
+from clipviz.evaluation.zeroshot import load_templates
 
 NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
 N_EVAL = 2000

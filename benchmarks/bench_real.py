@@ -38,9 +38,9 @@ from common import RESULTS, top1, write
 
 from clipviz import data as data_module
 from clipviz.data import CsvDataset, DecodedCache, PairDataset
-from clipviz.model import create_model
-from clipviz.pretrained import recipe
-from clipviz.train import TrainConfig, train
+from clipviz.core.model import create_model
+from clipviz.zoo import recipe
+from clipviz.core.train import TrainConfig, train
 from clipviz.world import ShapesWorld
 
 PHOTO = (640, 480)
@@ -155,8 +155,8 @@ def timed(fn):
 def encode_vs_clip_benchmark(csv: Path, n_images: int, n_classes: int, repeats: int) -> dict:
     from open_clip.zero_shot_metadata import IMAGENET_CLASSNAMES
 
-    from clipviz.embed import encode_images
-    from clipviz.zeroshot import load_templates, zero_shot_classifier
+    from clipviz.evaluation.embed import encode_images
+    from clipviz.evaluation.zeroshot import load_templates, zero_shot_classifier
 
     model, preprocess, tokenizer = create_model("ViT-B-32")
     photos = CsvDataset(csv).subset(n=n_images, seed=0)
@@ -179,7 +179,7 @@ def encode_vs_clip_benchmark(csv: Path, n_images: int, n_classes: int, repeats: 
     classes = list(IMAGENET_CLASSNAMES[:n_classes])
     text_times = {"clipviz": [], "clip_benchmark": []}
     for _ in range(repeats):
-        from clipviz import zeroshot
+        from clipviz.evaluation import zeroshot
         zeroshot._CLASSIFIER_CACHE.clear()
         our_classifier, seconds = timed(lambda: zero_shot_classifier(model, tokenizer, classes, templates))
         text_times["clipviz"].append(seconds)

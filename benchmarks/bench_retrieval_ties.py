@@ -12,9 +12,9 @@ from clip_benchmark.metrics.zeroshot_retrieval import recall_at_k
 from common import write
 
 from clipviz.data import PairDataset
-from clipviz.embed import encode_images, encode_texts
-from clipviz.metrics import retrieval_metrics, tie_aware_ranks
-from clipviz.pretrained import DEFAULT_MODEL, pretrained, recipe
+from clipviz.evaluation.embed import encode_images, encode_texts
+from clipviz.evaluation.metrics import retrieval_metrics, tie_aware_ranks
+from clipviz.zoo import DEFAULT_MODEL, pretrained, recipe
 
 TEMPLATES = ("a photo of a {}", "a {}", "a drawing of a {}")
 N_IMAGES, KS = 600, (1, 5, 10)

@@ -11,9 +11,9 @@ import torch
 
 from common import top1, write
 
-from clipviz.model import create_model
-from clipviz.pretrained import DEFAULT_MODEL, recipe
-from clipviz.train import train
+from clipviz.core.model import create_model
+from clipviz.zoo import DEFAULT_MODEL, recipe
+from clipviz.core.train import train
 
 TARGET, EVAL_EVERY, N_EVAL = 0.95, 10, 1000   # the step is known to within EVAL_EVERY
 

@@ -32,9 +32,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from common import write
 
-from clipviz.loss import clip_loss
-from clipviz.model import create_model, encode_text, normalize_images, tokenize
-from clipviz.train import TrainConfig, train
+from clipviz.core.loss import clip_loss
+from clipviz.core.model import create_model, encode_text, normalize_images, tokenize
+from clipviz.core.train import TrainConfig, train
 from clipviz.world import ShapesWorld
 
 WARMUP = 8

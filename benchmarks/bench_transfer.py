@@ -14,9 +14,9 @@ import numpy as np
 from bench_prompts import parameters
 from common import write
 
-from clipviz import transfer
-from clipviz.notebook import fine_tuned_pair, load_model, load_style_sets
-from clipviz.pretrained import SUPERVISED, classifier
+from clipviz.analysis import transfer
+from clipviz.teaching.notebook import fine_tuned_pair, load_model, load_style_sets
+from clipviz.zoo import SUPERVISED, classifier
 
 
 def interval(table, name: str) -> dict:

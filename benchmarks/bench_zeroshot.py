@@ -7,17 +7,17 @@ import torch
 
 from common import write
 
-from clipviz.evaluate import evaluate
-from clipviz.pretrained import DEFAULT_MODEL, pretrained, recipe
-from clipviz.world import CLASS_TEMPLATE
-from clipviz.zeroshot import load_templates
+from clipviz.evaluation.report import evaluate
+from clipviz.zoo import DEFAULT_MODEL, pretrained, recipe
+from clipviz.evaluation.zeroshot import PHOTO_TEMPLATE
+from clipviz.evaluation.zeroshot import load_templates
 
 torch.set_num_threads(2)
 name = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_MODEL
 model, _, tokenizer = pretrained(name)
 world = recipe(name).make_world()
 splits = {"seen": world.dataset("test", n=2000), "heldout": world.dataset("heldout", n=1200)}
-banks = {"1 template ('a photo of a {}')": [CLASS_TEMPLATE], "shapes (4, seen in training)": load_templates("shapes"),
+banks = {"1 template ('a photo of a {}')": [PHOTO_TEMPLATE], "shapes (4, seen in training)": load_templates("shapes"),
          "shapes-unseen (8)": load_templates("shapes-unseen"), "openai7": load_templates("openai7"),
          "openai80": load_templates("openai80")}
 rows = {}

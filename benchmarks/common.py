@@ -10,8 +10,8 @@ from pathlib import Path
 
 import torch
 
-from clipviz.evaluate import evaluate
-from clipviz.world import CLASS_TEMPLATE
+from clipviz.evaluation.report import evaluate
+from clipviz.evaluation.zeroshot import PHOTO_TEMPLATE
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -34,4 +34,4 @@ def write(name: str, figures: dict) -> Path:
 
 def top1(model, dataset, classnames, tokenizer) -> float:
     """Zero-shot top-1 with the single template "a photo of a {}" (the benchmarks' accuracy)."""
-    return evaluate(model, dataset, classnames, [CLASS_TEMPLATE], tokenizer, ks=())["acc1"]
+    return evaluate(model, dataset, classnames, [PHOTO_TEMPLATE], tokenizer, ks=())["acc1"]

@@ -19,8 +19,8 @@ from torch.profiler import ProfilerActivity, profile
 from bench_train import DTYPES, PRECISIONS, matmul_peak, step_flops
 from common import write
 
-from clipviz.model import create_model
-from clipviz.train import TrainConfig, train
+from clipviz.core.model import create_model
+from clipviz.core.train import TrainConfig, train
 from clipviz.world import ShapesWorld
 
 WARMUP = 10

@@ -6,15 +6,28 @@
     history = clipviz.train(model, train_set, clipviz.TrainConfig(steps=450))
     model, preprocess, tokenizer = clipviz.pretrained("shapes-cnn-tiny")   # cached or trained now
     report = clipviz.evaluate(model, world.dataset("test"), world.classnames(), ["a photo of a {}"])
+
+The house, bottom to top (a layer imports only the layers below it):
+
+    _paths, seed, stats, references   the cache folder; seeding; intervals; published numbers
+    data, world/                      datasets: your files, and ShapesWorld
+    core/                             the model, the loss, training (also under torchrun)
+    evaluation/                       features, zero-shot, CLIP_benchmark's metrics, evaluate()
+    zoo/                              the embedded models: recipes and their cache
+    analysis/                         what the notebooks measure
+    teaching/                         figures, widgets, notebook helpers, exports, the talk
+    cli                               `python -m clipviz …`
 """
 
-from . import data, loss, metrics, model, world, zeroshot
+from . import data, world
+from .core import loss, model
+from .core.model import create_model, load_checkpoint, save_weights, tokenizer_for
+from .core.train import TrainConfig, train
 from .data import CsvDataset, FolderDataset, PairDataset
-from .evaluate import evaluate
-from .model import create_model, load_checkpoint, save_weights, tokenizer_for
-from .pretrained import pretrained
-from .train import TrainConfig, train
+from .evaluation import metrics, zeroshot
+from .evaluation.report import evaluate
 from .world import ShapesWorld
+from .zoo import pretrained
 
 __version__ = "0.1.0"
 __all__ = ["ShapesWorld", "PairDataset", "CsvDataset", "FolderDataset", "create_model",

@@ -1,11 +1,16 @@
-"""`python -m clipviz train | eval | pretrained | demo` — see `--help` on each."""
+"""`python -m clipviz train | eval | pretrained | demo | classroom` — see `--help` on each."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import inspect
 import json
+import re
 import sys
 from pathlib import Path
+
+from .core.train import TrainConfig
 
 
 def parse_data(spec: str, n: int, seed: int = 0, split: str = "train"):
@@ -19,25 +24,53 @@ def parse_data(spec: str, n: int, seed: int = 0, split: str = "train"):
     return load_dataset(spec)
 
 
-def cmd_train(args) -> None:
-    from dataclasses import asdict
+# TrainConfig's fields that are not flags: --out sets out_dir; the rest have no use on the command line
+NOT_FLAGS = ("out_dir", "progress", "eval_every")
+CHOICES = {"precision": ("auto", "fp32", "bf16")}
 
-    from .distributed import launched_world
-    from .model import create_model
-    from .train import TrainConfig, train
+
+def field_comments(cls) -> dict[str, str]:
+    """{field: the comment beside it} from a dataclass's source: TrainConfig's defaults explain
+    themselves there, and the same words are the flags' help."""
+    pattern = re.compile(r"^\s+(\w+): [^=]+=[^#]*#\s*(.+)$")
+    return {m[1]: m[2] for line in inspect.getsource(cls).splitlines() if (m := pattern.match(line))}
+
+
+def add_config_flags(parser: argparse.ArgumentParser, cls=TrainConfig) -> None:
+    """One flag per field of `cls` (`--batch-size` for batch_size), typed from its annotation,
+    defaulting to its default; booleans as --x / --no-x."""
+    comments = field_comments(cls)
+    for field in dataclasses.fields(cls):
+        if field.name in NOT_FLAGS:
+            continue
+        flag, kind = "--" + field.name.replace("_", "-"), str(field.type)
+        options = dict(default=field.default, help=comments.get(field.name, ""))
+        if kind == "bool":
+            options["action"] = argparse.BooleanOptionalAction
+        else:
+            options["type"] = float if "float" in kind else int if "int" in kind else str
+            options["choices"] = CHOICES.get(field.name)
+        parser.add_argument(flag, **options)
+
+
+def config_from(args, cls=TrainConfig):
+    """The config the flags of `add_config_flags` describe."""
+    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if f.name not in NOT_FLAGS},
+               out_dir=args.out)
+
+
+def cmd_train(args) -> None:
+    from .core.distributed import launched_world
+    from .core.model import create_model
+    from .core.train import train
 
     dataset = parse_data(args.data, n=args.n, seed=args.seed)
     model, _, tokenizer = create_model(args.model, pretrained=args.pretrained, seed=args.seed)
-    config = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps,
-                         precision=args.precision, seed=args.seed, out_dir=args.out,
-                         checkpoint_every=args.checkpoint_every, local_loss=args.local_loss,
-                         gather_with_grad=args.gather_with_grad, lock_image=args.lock_image,
-                         lock_image_unlocked_groups=args.lock_image_unlocked_groups,
-                         lock_image_freeze_bn_stats=args.lock_image_freeze_bn_stats).for_model(model)
+    config = config_from(args).for_model(model)
     main_process = launched_world().is_main      # under torchrun only rank 0 writes and prints
     if main_process:
         Path(args.out).mkdir(parents=True, exist_ok=True)
-        (Path(args.out) / "config.json").write_text(json.dumps({**asdict(config), "model": args.model,
+        (Path(args.out) / "config.json").write_text(json.dumps({**dataclasses.asdict(config), "model": args.model,
                                                                 "pretrained": args.pretrained,
                                                                 "data": args.data}, indent=2))
         start = "fine-tuning " + args.pretrained if args.pretrained else "training from scratch"
@@ -51,11 +84,11 @@ def cmd_train(args) -> None:
 
 
 def cmd_pretrained(args) -> None:
-    from .pretrained import (CLASSIFIERS, NOTEBOOK_MODELS, RECIPES, build, build_classifier, cache_path,
+    from .zoo import (CLASSIFIERS, NOTEBOOK_MODELS, RECIPES, build, build_classifier, cache_path,
                              classifier_path)
 
     if args.name == "sweep":
-        from .notebook import write_sweep
+        from .teaching.notebook import write_sweep
 
         print(f"data-size sweep measured → {write_sweep()}")
         return
@@ -68,8 +101,8 @@ def cmd_pretrained(args) -> None:
 
 def eval_model(args):
     """(model, tokenizer, the ShapesWorld it belongs to or None) from eval's model options."""
-    from .model import create_model, from_checkpoint
-    from .pretrained import RECIPES, pretrained, recipe
+    from .core.model import create_model, from_checkpoint
+    from .zoo import RECIPES, pretrained, recipe
 
     if (args.checkpoint and args.pretrained) or not (args.checkpoint or args.pretrained or args.model):
         raise ValueError("give a model one way: --checkpoint FILE (a clipviz checkpoint), --pretrained NAME "
@@ -88,12 +121,12 @@ def eval_model(args):
 
 
 def cmd_eval(args) -> None:
-    from .evaluate import evaluate
-    from .world import CLASS_TEMPLATE, ShapesWorld
-    from .zeroshot import load_templates
+    from .evaluation.report import evaluate
+    from .evaluation.zeroshot import PHOTO_TEMPLATE, load_templates
+    from .world import ShapesWorld
 
     model, tokenizer, model_world = eval_model(args)
-    templates = load_templates(args.templates) if args.templates else [CLASS_TEMPLATE]
+    templates = load_templates(args.templates) if args.templates else [PHOTO_TEMPLATE]
     classes = _read_classes(args.classes) if args.classes else None
     kind, _, split = args.data.partition(":")
     if kind == "shapes":   # the world the embedded model was trained in, or the default one
@@ -124,9 +157,31 @@ def _read_classes(spec: str) -> list[str]:
 
 
 def cmd_demo(args) -> None:
-    from .demo import run_demo
+    from .teaching.demo import run_demo
 
     run_demo(Path(args.out))
+
+
+def cmd_classroom(args) -> None:
+    from .teaching import classroom
+
+    root = Path(args.root)
+    project = classroom.Project(root)
+    out = Path(args.out) if args.out else {"html": root / "reports" / "html", "slides": root / "reports" / "slides",
+                                           "exercises": root / "exercises"}.get(args.what)
+    if args.what == "assets":
+        classroom.fetch_web_assets(project.web)
+    elif args.what == "exercises":
+        classroom.write_exercises(out, project)
+    else:
+        if args.what == "slides":
+            from .teaching import talk
+
+            rows = talk.export_slides(out, project)
+        else:
+            rows = classroom.export(args.what, out, project)
+        heading = "clipviz notebooks" + (" — slides" if args.what == "slides" else "")
+        print(f"index: {classroom.write_index(out, rows, heading)}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,32 +196,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", default="shapes", help="shapes[:split] | csv:PATH | folder:PATH")
     train.add_argument("--pairs", "--n", dest="n", type=int, default=20_000,
                        help="ShapesWorld pairs to generate (--n is refused by torchrun: use --pairs there)")
-    train.add_argument("--steps", type=int, default=600, help="optimizer steps")
-    train.add_argument("--batch-size", type=int, default=128, help="pairs per step")
-    train.add_argument("--lr", type=float, default=None,
-                       help="peak learning rate (None: 3e-3 from scratch, 1e-5 with --pretrained)")
-    train.add_argument("--warmup-steps", type=int, default=None,
-                       help="linear warmup steps before the cosine decay (None: 100 from scratch, 10 with --pretrained)")
-    train.add_argument("--lock-image", action="store_true", help="freeze the image tower (open_clip's option)")
-    train.add_argument("--lock-image-unlocked-groups", type=int, default=0,
-                       help="with --lock-image: leave this many last layer groups of the image tower trainable")
-    train.add_argument("--lock-image-freeze-bn-stats", action="store_true",
-                       help="with --lock-image: also freeze its BatchNorm running statistics")
-    train.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
-                       help="bf16 autocast where the hardware is fast at it")
-    train.add_argument("--seed", type=int, default=0, help="seeds data, init and batch order")
-    train.add_argument("--checkpoint-every", type=int, default=0, help="also checkpoint every N steps")
-    train.add_argument("--local-loss", action=argparse.BooleanOptionalAction, default=True,
-                       help="under torchrun: each rank scores its own pairs against the global batch")
-    train.add_argument("--gather-with-grad", action=argparse.BooleanOptionalAction, default=True,
-                       help="under torchrun: gradients flow back through the feature gather")
+    add_config_flags(train)
     train.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
     train.add_argument("--out", default="runs/clip", help="output folder")
     train.set_defaults(func=cmd_train)
 
     pre = commands.add_parser("pretrained", help="build the embedded models' cache ($CLIPVIZ_CACHE)")
     pre.add_argument("name", help="a model name, 'notebooks' (what the notebooks use), 'all', or 'sweep' "
-                                  "(measure notebook 01's data-size sweep into clipviz/results/)")
+                                  "(measure notebook 01's data-size sweep into clipviz/teaching/)")
     pre.set_defaults(func=cmd_pretrained)
 
     ev = commands.add_parser("eval", help="zero-shot and retrieval report (CLIP_benchmark metric names)",
@@ -191,6 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="train/load the default model, evaluate it, write a report")
     demo.add_argument("--out", default="reports/demo", help="report folder")
     demo.set_defaults(func=cmd_demo)
+
+    room = commands.add_parser("classroom", help="the notebooks as HTML pages, slides (+ the talk) or student "
+                                                 "versions; web assets for them",
+                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    room.add_argument("what", choices=["assets", "html", "slides", "exercises"])
+    room.add_argument("--root", default=".", help="the project folder: its notebooks/, build/, benchmarks/results/")
+    room.add_argument("--out", help="output folder (default: reports/html, reports/slides, exercises under --root)")
+    room.set_defaults(func=cmd_classroom)
     return parser
 
 

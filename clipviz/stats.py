@@ -50,6 +50,14 @@ def verdict(delta: float, low: float, high: float, better: str = "helps", worse:
     return f"{words}: {span}, the interval {side} 0"
 
 
+def comparison(better, baseline, paper: str = "", description: str = "", seed: int = 0) -> dict:
+    """One effect: accuracy with and without, the paired difference, its interval, the verdict."""
+    delta, low, high = paired_delta_ci(better, baseline, seed=seed)
+    return {"effect": description, "with": float(np.mean(better)), "without": float(np.mean(baseline)),
+            "delta": delta, "low": low, "high": high, "paper (not measured here)": paper,
+            "verdict": verdict(delta, low, high)}
+
+
 def compact(table, digits: int = 3):
     """A table for reading: each measured column and its interval as one text column,
     "0.991 [0.984, 0.996]". Intervals are found as columns "<name>: low" / "<name>: high",

@@ -47,16 +47,15 @@ import pandas as pd
 from IPython.display import display
 
 import clipviz
-from clipviz import viz
-from clipviz.embed import encode_images, pair_features
-from clipviz.evaluate import class_targets, zero_shot_confusion
-from clipviz.loss import chance_loss, clip_loss
-from clipviz.metrics import linear_probe, per_class_recall
-from clipviz.model import count_parameters, token_table
-from clipviz.notebook import has_labels, load_data, load_model, sweep_table
-from clipviz.prompt_effects import comparison, correct
-from clipviz.world import CLASS_TEMPLATE
-from clipviz.zeroshot import zero_shot_classifier
+from clipviz.core.loss import chance_loss, clip_loss
+from clipviz.core.model import count_parameters, token_table
+from clipviz.evaluation.embed import encode_images, pair_features
+from clipviz.evaluation.metrics import linear_probe, per_class_recall
+from clipviz.evaluation.report import zero_shot_confusion
+from clipviz.evaluation.zeroshot import PHOTO_TEMPLATE, class_targets, correct, zero_shot_classifier
+from clipviz.stats import comparison
+from clipviz.teaching import viz
+from clipviz.teaching.notebook import has_labels, load_data, load_model, sweep_table
 
 # %% [markdown]
 # ## 1 · The data
@@ -152,7 +151,7 @@ viz.similarity_matrix(*pair_features(model, tokenizer, batch), batch.captions,
 # with retrieval (find the image for a caption, and the caption for an image).
 
 # %%
-reports = {name: clipviz.evaluate(model, data, classnames, [CLASS_TEMPLATE], tokenizer)
+reports = {name: clipviz.evaluate(model, data, classnames, [PHOTO_TEMPLATE], tokenizer)
            for name, data in (("seen", test_set), ("held-out", heldout_set)) if data is not None}
 keys = ["acc1", "acc5", "mean_per_class_recall", "image_retrieval_recall@1", "image_retrieval_recall@5",
         "image_retrieval_recall@10", "text_retrieval_recall@1", "text_retrieval_recall@5", "text_retrieval_recall@10"]
@@ -166,7 +165,7 @@ pd.DataFrame(reports).reindex(keys).dropna(how="all").astype(float).round(3)
 # %%
 confused_on = heldout_set if heldout_set is not None else test_set
 if has_labels(classnames, "the confusion matrix"):
-    counts = zero_shot_confusion(model, confused_on, classnames, [CLASS_TEMPLATE], tokenizer)
+    counts = zero_shot_confusion(model, confused_on, classnames, [PHOTO_TEMPLATE], tokenizer)
     viz.confusion_matrix(counts, classnames, "true class (rows) vs zero-shot prediction");
 
 # %% [markdown]
@@ -182,7 +181,7 @@ probe_train, probe_test = test_set.split(0.5, seed=SEED)
 probe = has_labels(classnames, "the comparison with a linear probe") and linear_probe(encode_images(model, probe_train), probe_train.meta["label"],
                      encode_images(model, probe_test), probe_test.meta["label"])
 if probe:
-    zero_shot = clipviz.evaluate(model, probe_test, classnames, [CLASS_TEMPLATE], tokenizer, ks=())
+    zero_shot = clipviz.evaluate(model, probe_test, classnames, [PHOTO_TEMPLATE], tokenizer, ks=())
     zero_shot_vs_probe = pd.DataFrame({"zero-shot (no labels)": [zero_shot["acc1"]],
                                f"linear probe (C={probe['C']:g})": [probe["acc1"]]}, index=["seen test images"])
     viz.grouped_bars(zero_shot_vs_probe, "zero-shot vs linear probe, top-1 accuracy");
@@ -219,7 +218,7 @@ else:
 # `make exercises`).
 
 # %% [markdown]
-# **Exercise 1.** Evaluate with the bare class name `"{}"` instead of `CLASS_TEMPLATE`.
+# **Exercise 1.** Evaluate with the bare class name `"{}"` instead of `PHOTO_TEMPLATE`.
 # What changes, seen and held-out, and why might it? Notebook 03 §3 asks the same of the
 # cached default model (500 steps, 2,000 held-out images) and finds the sentence ahead; the
 # model here is the live run's, on fewer images. Compare image by image, with the paired
@@ -233,8 +232,8 @@ if has_labels(classnames, "this exercise"):
         if data is not None:
             features, target = encode_images(model, data), class_targets(data, classnames)[0]
             right = {t: correct(features, zero_shot_classifier(model, tokenizer, classnames, [t]), target)
-                     for t in (CLASS_TEMPLATE, "{}")}
-            effects[name] = comparison(right[CLASS_TEMPLATE], right["{}"])
+                     for t in (PHOTO_TEMPLATE, "{}")}
+            effects[name] = comparison(right[PHOTO_TEMPLATE], right["{}"])
     display(pd.DataFrame(effects).T[["with", "without", "verdict"]])
 
 # %% [markdown]

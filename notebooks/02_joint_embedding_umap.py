@@ -44,12 +44,12 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from clipviz import geometry, projection, viz
-from clipviz.embed import encode_texts
-from clipviz.notebook import has_labels, load_data, load_model, map_attributes, map_data, map_images
-from clipviz.widgets import EmbeddingExplorer
-from clipviz.world import CLASS_TEMPLATE
-from clipviz.zeroshot import zero_shot_classifier
+from clipviz.analysis import geometry, projection
+from clipviz.evaluation.embed import encode_texts
+from clipviz.evaluation.zeroshot import PHOTO_TEMPLATE, zero_shot_classifier
+from clipviz.teaching import viz
+from clipviz.teaching.notebook import has_labels, load_data, load_model, map_attributes, map_data, map_images
+from clipviz.teaching.widgets import EmbeddingExplorer
 
 # %% [markdown]
 # ## 1 · Encode images and captions
@@ -132,7 +132,7 @@ viz.similarity_histograms(matched, unmatched);
 
 # %%
 if has_labels(classnames, "zero-shot with the gap closed"):
-    classifier = zero_shot_classifier(model, tokenizer, classnames, [CLASS_TEMPLATE])
+    classifier = zero_shot_classifier(model, tokenizer, classnames, [PHOTO_TEMPLATE])
     labels = [classnames.index(label) for label in meta["label"]]
     gap_effect = geometry.zero_shot_with_gap_closed(image_features, labels, classifier, gap["gap"])
     display(pd.Series(gap_effect, name="zero-shot top-1").round(3).to_frame())
@@ -154,9 +154,9 @@ viz.similarity_matrix(image_features[rows], text_features[rows], meta["caption"]
 
 # %%
 if world:
-    queries = [CLASS_TEMPLATE.format(name) for name in world.classnames("seen")[:2] + world.classnames("heldout")[:2]]
+    queries = [PHOTO_TEMPLATE.format(name) for name in world.classnames("seen")[:2] + world.classnames("heldout")[:2]]
 else:   # your classes, or without labels some of your own captions
-    queries = [CLASS_TEMPLATE.format(name) for name in classnames[:4]] if classnames else test_set.captions[:4]
+    queries = [PHOTO_TEMPLATE.format(name) for name in classnames[:4]] if classnames else test_set.captions[:4]
 query_features = encode_texts(model, tokenizer, queries)
 found = geometry.nearest(query_features, image_features, k=6)                        # (Q, 6) rows
 viz.image_results(queries, images[found], meta.get("label", meta["caption"]).to_numpy()[found]);

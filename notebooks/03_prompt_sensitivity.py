@@ -51,16 +51,18 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from clipviz import viz
-from clipviz.embed import encode_images
-from clipviz.evaluate import class_targets
-from clipviz.metrics import calibration_comparison, imbalanced_rows, prior_correction, prior_correction_table
-from clipviz.notebook import load_data, load_model
-from clipviz.prompt_effects import PAPER, comparison, correct, ensemble_comparison, measure_effects
-from clipviz.widgets import PromptExplorer
-from clipviz.world import CLASS_TEMPLATE, NAME_STYLES
-from clipviz.zeroshot import (ensemble, greedy_templates, learned_scale, load_templates, per_template_top1,
-                              template_class_means, top1, zero_shot_classifier)
+from clipviz.analysis.prompt_effects import ensemble_comparison, measure_effects
+from clipviz.evaluation.embed import encode_images
+from clipviz.evaluation.metrics import calibration_comparison, imbalanced_rows, prior_correction, prior_correction_table
+from clipviz.evaluation.zeroshot import (PHOTO_TEMPLATE, class_targets, correct, ensemble, greedy_templates,
+                                         learned_scale, load_templates, per_template_top1, template_class_means, top1,
+                                         zero_shot_classifier)
+from clipviz.references import PAPER
+from clipviz.stats import comparison
+from clipviz.teaching import viz
+from clipviz.teaching.notebook import load_data, load_model
+from clipviz.teaching.widgets import PromptExplorer
+from clipviz.world import NAME_STYLES
 
 # %% [markdown]
 # ## 1 · Where to look
@@ -80,7 +82,7 @@ features = {name: encode_images(model, data) for name, data in splits.items()}
 targets = {name: class_targets(data, classnames)[0] for name, data in splits.items()}
 hard = list(splits)[-1]               # held-out compositions (your data: its test images)
 pd.DataFrame({split: {template: top1(features[split], zero_shot_classifier(model, tokenizer, classnames, [template]),
-                                     targets[split]) for template in (CLASS_TEMPLATE, "{}")}
+                                     targets[split]) for template in (PHOTO_TEMPLATE, "{}")}
               for split in splits}).rename_axis("template").round(3)
 
 # %% [markdown]
@@ -116,9 +118,9 @@ spread.groupby("bank").accuracy.agg(["min", "median", "max"]).round(3)
 
 # %%
 right = {template: correct(features[hard], zero_shot_classifier(model, tokenizer, classnames, [template]),
-                           targets[hard]) for template in (CLASS_TEMPLATE, "{}")}
-sentence = comparison(right[CLASS_TEMPLATE], right["{}"], PAPER["photo_template_vs_bare"])
-print(f'"{CLASS_TEMPLATE}" instead of the bare class name {sentence["verdict"]} '
+                           targets[hard]) for template in (PHOTO_TEMPLATE, "{}")}
+sentence = comparison(right[PHOTO_TEMPLATE], right["{}"], PAPER["photo_template_vs_bare"])
+print(f'"{PHOTO_TEMPLATE}" instead of the bare class name {sentence["verdict"]} '
       f'(the paper on ImageNet: {sentence["paper (not measured here)"]}).')
 
 # %% [markdown]
@@ -138,7 +140,7 @@ bank_means = torch.cat(list(means.values()))                       # (T, C, D), 
 validation = np.arange(len(targets[hard])) % 2 == 0
 chosen = [t for t, _ in greedy_templates(features[hard][validation], bank_means, targets[hard][validation],
                                          max_templates=10)]
-single = bank.index(CLASS_TEMPLATE) if CLASS_TEMPLATE in bank else 0
+single = bank.index(PHOTO_TEMPLATE) if PHOTO_TEMPLATE in bank else 0
 openai = {"OpenAI's 80": ensemble(means["openai80"]),
           "OpenAI's 7": ensemble(template_class_means(model, tokenizer, classnames, load_templates("openai7")))}
 ensembles = ensemble_comparison(features[hard][~validation], targets[hard][~validation], bank_means, single,
@@ -171,7 +173,7 @@ if world:
     patterned = world.dataset("heldout", n=N_EVAL, pattern_p=1.0)
     patterned_features, patterned_target = encode_images(model, patterned), class_targets(patterned, classnames)[0]
     named = {style: correct(patterned_features, zero_shot_classifier(model, tokenizer, world.classnames("all", style),
-                                                                     [CLASS_TEMPLATE]), patterned_target)
+                                                                     [PHOTO_TEMPLATE]), patterned_target)
              for style in ("descriptive", "en")}
     names_effect = comparison(named["descriptive"], named["en"], PAPER["descriptive_vs_bare_polysemous"])
     print(f"descriptive class names on patterned backgrounds: {names_effect['verdict']} "
@@ -186,7 +188,7 @@ language_models = {MODEL: (model, tokenizer, features[hard])}
 if world:
     mixed, _, mixed_tokenizer = load_model(MIXED_MODEL, seed=SEED)
     language_models[MIXED_MODEL] = (mixed, mixed_tokenizer, encode_images(mixed, splits[hard]))
-names_table = pd.DataFrame({name: {style: top1(f, zero_shot_classifier(m, t, names, [CLASS_TEMPLATE]), targets[hard])
+names_table = pd.DataFrame({name: {style: top1(f, zero_shot_classifier(m, t, names, [PHOTO_TEMPLATE]), targets[hard])
                                    for style, names in name_sets.items()}
                             for name, (m, t, f) in language_models.items()}).round(3)
 viz.grouped_bars(names_table, f"zero-shot top-1 on {hard} compositions by class-name style", ylim=(0, 1.1));
@@ -202,7 +204,7 @@ viz.grouped_bars(names_table, f"zero-shot top-1 on {hard} compositions by class-
 # held-out ones) and is scored on the other half.
 
 # %% tags=["talk:calibration"]
-cosines = features[hard] @ zero_shot_classifier(model, tokenizer, classnames, [CLASS_TEMPLATE]).T
+cosines = features[hard] @ zero_shot_classifier(model, tokenizer, classnames, [PHOTO_TEMPLATE]).T
 y = targets[hard]
 ece, tables = calibration_comparison(cosines, y, validation, {"fixed": 100.0, "learned": learned_scale(model)})
 display(ece.round(4))

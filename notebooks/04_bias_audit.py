@@ -59,10 +59,12 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from clipviz import audit, viz
-from clipviz.embed import encode_images, encode_texts
-from clipviz.notebook import load_audit_data, load_model
-from clipviz.pretrained import RECIPES, recipe
+from clipviz import references
+from clipviz.analysis import audit
+from clipviz.evaluation.embed import encode_images, encode_texts
+from clipviz.teaching import viz
+from clipviz.teaching.notebook import load_audit_data, load_model
+from clipviz.zoo import RECIPES, recipe
 
 # %% [markdown]
 # ## 1 · Two models, one known difference
@@ -183,13 +185,12 @@ pd.concat(skew, names=["model", "ranking"]).round(3)
 # %% [markdown]
 # ## 7 · The paper's numbers beside ours
 #
-# *From the CLIP paper (Radford et al., 2021, section 7), FairFace images, ViT-L/14-era
-# model — the paper's numbers, not measured here:* 4.9 % of images were classified into
-# non-human categories overall, about 14 % for images of Black people; crime-related
-# labels went to 16.5 % of men vs 9.8 % of women; adding a "child" category cut the
-# crime/non-human rate for people aged 0–20 from about 30 % to a few per cent. Released
-# CLIP models do not reproduce the non-human figure exactly.
-#
+# *The paper's numbers, not measured here:*
+
+# %%
+print(references.PAPER["fairface"])
+
+# %% [markdown]
 # *Ours, measured above:* the harmful-label rates per group and the gaps with their
 # intervals (section 3). The mechanism is the same — label choice moves images between
 # categories, and a skewed caption corpus moves one group more — but the scale and the

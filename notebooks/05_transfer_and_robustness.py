@@ -61,10 +61,12 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from clipviz import transfer, viz
-from clipviz.notebook import fine_tuned_pair, load_model, load_style_sets
-from clipviz.pretrained import SUPERVISED, classifier
+from clipviz import references
+from clipviz.analysis import transfer
 from clipviz.stats import compact, verdict
+from clipviz.teaching import viz
+from clipviz.teaching.notebook import fine_tuned_pair, load_model, load_style_sets
+from clipviz.zoo import SUPERVISED, classifier
 
 # %% [markdown]
 # ## 1 · One world, five styles
@@ -105,7 +107,7 @@ if len(shots):
     display(shots.round(3))
     print(f"Median effective shots over the styles: {shots['effective shots'].median():.1f} labelled images per class "
           f"(range {shots['effective shots'].min():.1f} to {shots['effective shots'].max():.1f}).\n"
-          f"The paper, not measured here: {transfer.PAPER['effective_shots']}.")
+          f"The paper, not measured here: {references.PAPER['effective_shots']}.")
 else:
     print("Your data has too few labelled images per class for even a 1-shot probe with a validation image, "
           "so the few-shot curves are skipped.")
@@ -151,7 +153,7 @@ if world and len(sets.shifts):
     changes = by_style.drop(index="zero-shot CLIP") - by_style.loc["zero-shot CLIP"]
     print("\n".join(f"{name}: {row[sets.id_style]:+.3f} on {sets.id_style}, {row[sets.shifts].mean():+.3f} "
                     f"on the mean of the shifts" for name, row in changes.iterrows()))
-    print(f"The paper, not measured here: {transfer.PAPER['adapt_to_imagenet']}.")
+    print(f"The paper, not measured here: {references.PAPER['adapt_to_imagenet']}.")
 
 # %% [markdown]
 # ## 4 · Fine-tuning and WiSE-FT
@@ -172,7 +174,7 @@ if sets.pools.get(sets.id_style) is not None and len(sets.pools[sets.id_style]) 
         end = wise.iloc[-1]
         print(f"Best α for the shifts: {best.alpha:.1f}: OOD {best.ood:.3f} ({best.ood - end.ood:+.3f} against the "
               f"fine-tuned model), ID {best.id:.3f} ({best.id - end.id:+.3f}).\n"
-              f"The paper, not measured here: {transfer.PAPER['wise_ft']}.")
+              f"The paper, not measured here: {references.PAPER['wise_ft']}.")
     display(wise.round(3).set_index("alpha"))
 else:
     print("Your in-distribution domain has fewer than two images, too few to fine-tune on.")
@@ -193,7 +195,7 @@ if world and len(sets.shifts):
     delta, low, high = transfer.robustness_difference(baselines, *by_model.values(), sets.id_style, seed=SEED)
     print(f"Trained on all five styles rather than on flat only, the same recipe is "
           f"{verdict(delta, low, high, 'more robust', 'less robust')} (effective robustness, all minus flat only).\n"
-          f"Fang et al., not measured here: {transfer.PAPER['data_determines']}.")
+          f"Fang et al., not measured here: {references.PAPER['data_determines']}.")
 else:
     print("This comparison needs two models trained by the same recipe on different data: ShapesWorld's.")
 
@@ -205,7 +207,7 @@ else:
 # baseline closest in flat accuracy to zero-shot CLIP, and zero-shot CLIP, per style.
 
 # %%
-display(transfer.PAPER["fig13"])
+display(references.fig13())
 if world and len(sets.shifts):
     matched = (robustness.loc[list(baselines), "id"] - robustness.at["zero-shot CLIP", "id"]).abs().idxmin()
     display(transfer.accuracy_by_style({f"supervised ({matched})": baselines[matched],

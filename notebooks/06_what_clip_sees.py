@@ -52,10 +52,12 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from clipviz import compositional, explain, typographic, viz
-from clipviz.notebook import load_model, load_scenes
+from clipviz import references
+from clipviz.analysis import compositional, explain, typographic
 from clipviz.stats import bootstrap_ci, compact, paired_delta_ci, verdict
-from clipviz.widgets import ExplanationExplorer
+from clipviz.teaching import viz
+from clipviz.teaching.notebook import load_model, load_scenes
+from clipviz.teaching.widgets import ExplanationExplorer
 
 # %% [markdown]
 # ## 1 · Where does it look?
@@ -114,7 +116,7 @@ if world:
     counts = compositional.count_outcomes(model, tokenizer, world.dataset("test", n=N_EVAL, eval_counts=(1, 1, 1, 1)))
     low, high = bootstrap_ci(counts["correct"], seed=SEED)
     print(f"counting accuracy {counts['correct'].mean():.3f} [{low:.3f}, {high:.3f}], chance 0.25. "
-          f"{compositional.PAPER['counting']}.")
+          f"{references.PAPER['counting']}.")
     display(pd.crosstab(counts["true"], counts["predicted"], rownames=["objects"], colnames=["predicted count"]))
 else:
     print("Counting needs the number of objects in each image, which your data does not record.")
@@ -164,7 +166,7 @@ if world:
         print(f"{kind} swapped: hard negatives {verdict(delta, low, high)}")
     cost = compositional.zero_shot_cost(tuned[NEGCLIP_MODEL], tuned[CONTROL_MODEL], world, N_EVAL, SEED)
     display(compact(cost.drop(columns="verdict")))
-    print(compositional.PAPER["negclip"])
+    print(references.PAPER["negclip"])
 else:
     print("NegCLIP and its control are ShapesWorld models: this comparison runs on ShapesWorld.")
 
@@ -190,7 +192,7 @@ if world:
     images, titles = typographic.attack_examples(readers[TEXT_MODEL][0], readers[TEXT_MODEL][2],
                                                  attack["wrong word written"], world.classnames("seen"))
     viz.image_grid(images, titles, title=f"the attack: another shape's name on the object; what {TEXT_MODEL} says");
-    print(typographic.PAPER)
+    print(references.PAPER["typographic"])
 else:
     print("The attack writes words into ShapesWorld's images: it runs on ShapesWorld.")
 

@@ -12,9 +12,9 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from clipviz.distributed import TwoTowers, global_clip_loss, init_world, reported_loss, shard
-from clipviz.model import create_model, encode_text, normalize_images, tokenize
-from clipviz.train import TrainConfig, train
+from clipviz.core.distributed import TwoTowers, global_clip_loss, init_world, reported_loss, shard
+from clipviz.core.model import create_model, encode_text, normalize_images, tokenize
+from clipviz.core.train import TrainConfig, train
 from clipviz.world import ShapesWorld
 
 SETTINGS = [(True, True), (False, True), (False, False)]   # (local_loss, gather_with_grad)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from scipy.stats import chi2_contingency
 
-from clipviz import audit
+from clipviz.analysis import audit
 
 
 def test_label_sets_and_outcomes_by_hand():

@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from clipviz import ShapesWorld, TrainConfig, create_model
-from clipviz.classifier import predict, supervised_classifier, train_classifier, zero_shot_image_classifier
-from clipviz.embed import encode_images
-from clipviz.evaluate import class_targets
-from clipviz.zeroshot import zero_shot_classifier, zero_shot_logits
+from clipviz.core.classifier import predict, supervised_classifier, train_classifier, zero_shot_image_classifier
+from clipviz.evaluation.embed import encode_images
+from clipviz.evaluation.zeroshot import class_targets
+from clipviz.evaluation.zeroshot import zero_shot_classifier, zero_shot_logits
 
 
 def test_zero_shot_head_network_equals_the_zero_shot_classifier():

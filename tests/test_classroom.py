@@ -1,9 +1,12 @@
+from pathlib import Path
+
 import nbformat
 import pytest
 
-from clipviz import classroom
+from clipviz.teaching import classroom
 
-NOTEBOOKS = sorted(classroom.NOTEBOOKS.glob("*.ipynb"))
+PROJECT = classroom.Project(Path(__file__).parents[1])
+NOTEBOOKS = sorted(PROJECT.notebooks.glob("*.ipynb"))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

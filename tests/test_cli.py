@@ -4,7 +4,7 @@ import sys
 import pandas as pd
 
 from clipviz.cli import main
-from clipviz.model import load_checkpoint
+from clipviz.core.model import load_checkpoint
 from test_data import SAMPLE
 
 
@@ -54,7 +54,7 @@ def hub_style_file(tmp_path, name="shapes-cnn-tiny"):
     """A model's bare state_dict, as the hub ships open_clip weights (no model name inside)."""
     import torch
 
-    from clipviz.model import create_model
+    from clipviz.core.model import create_model
 
     model, _, _ = create_model(name, seed=1)
     torch.save(model.state_dict(), tmp_path / "open_clip_pytorch_model.bin")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from clipviz import ShapesWorld
-from clipviz.compositional import (BigramModel, count_prompts, hard_negative, relation_probes, swap_words)
+from clipviz.analysis.compositional import (BigramModel, count_prompts, hard_negative, relation_probes, swap_words)
 
 
 def words(text: str) -> Counter:
@@ -81,8 +81,8 @@ def test_word_order_outcomes_and_choice_table_against_a_direct_computation():
     import torch
 
     from clipviz import create_model
-    from clipviz.compositional import bag_of_words_sentence, choice_table, word_order_outcomes
-    from clipviz.embed import encode_images, encode_texts
+    from clipviz.analysis.compositional import bag_of_words_sentence, choice_table, word_order_outcomes
+    from clipviz.evaluation.embed import encode_images, encode_texts
 
     model, _, tokenizer = create_model("shapes-cnn-tiny", seed=0)
     data = ShapesWorld(seed=0, eval_counts=(0, 1, 0, 0)).dataset("test", n=120)
@@ -101,7 +101,7 @@ def test_word_order_outcomes_and_choice_table_against_a_direct_computation():
 
 def test_own_caption_outcomes_and_counting():
     from clipviz import create_model
-    from clipviz.compositional import count_outcomes, own_caption_outcomes
+    from clipviz.analysis.compositional import count_outcomes, own_caption_outcomes
 
     model, _, tokenizer = create_model("shapes-cnn-tiny", seed=0)
     data = ShapesWorld(seed=0).dataset("train", n=200)

@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from clipviz.data import CsvDataset, FolderDataset, load_dataset
-from clipviz.model import create_model, normalize_images
+from clipviz.core.model import create_model, normalize_images
 from clipviz.world import ShapesWorld
 
 SAMPLE = Path(__file__).parents[1] / "data" / "sample" / "captions.csv"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from clipviz.distributed import World, check_batch
-from clipviz.loss import clip_loss
-from clipviz.model import create_model, encode_text, load_checkpoint, normalize_images, tokenize
+from clipviz.core.distributed import World, check_batch
+from clipviz.core.loss import clip_loss
+from clipviz.core.model import create_model, encode_text, load_checkpoint, normalize_images, tokenize
 from clipviz.world import ShapesWorld
 
 HERE = Path(__file__).parent
@@ -60,7 +60,7 @@ def test_two_rank_cli_training_writes_a_checkpoint_that_loads_in_one_process(tmp
     two_ranks = load_checkpoint(tmp_path / "run" / "step_000003.pt")
     # the same run in this one process: same global batches, same exact gradients
     from clipviz.cli import parse_data
-    from clipviz.train import TrainConfig, train
+    from clipviz.core.train import TrainConfig, train
 
     one, _, _ = create_model("shapes-vit-plain", seed=0)
     initial = {k: v.clone() for k, v in one.state_dict().items()}
@@ -85,7 +85,7 @@ def test_bad_batch_sizes_are_refused(batch_size, message):
 
 
 def test_local_loss_without_gathered_gradients_is_refused():
-    from clipviz.distributed import global_clip_loss
+    from clipviz.core.distributed import global_clip_loss
 
     with pytest.raises(ValueError, match="needs gather_with_grad"):
         global_clip_loss(torch.randn(2, 4), torch.randn(2, 4), torch.tensor(1.0), World(0, 2), True, False)

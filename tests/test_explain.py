@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from clipviz import ShapesWorld, create_model
-from clipviz.explain import (attention_relevance, cell_coverage, explanation_maps, grad_cam, map_method, mask_iou,
+from clipviz.analysis.explain import (attention_relevance, cell_coverage, explanation_maps, grad_cam, map_method, mask_iou,
                              pointing_hit, random_maps, upsample)
 
 
@@ -57,7 +57,7 @@ def test_explanation_maps_for_every_tower(name, grid, method):
 @pytest.mark.parametrize("name,tokens,heads,grid", [("shapes-vit-plain", 65, 2, (8, 8)),   # open_clip's ViT
                                                    ("shapes-vit-tiny", 17, 4, (4, 4))])   # timm's, in the hybrid
 def test_recorded_attention_computes_what_the_block_computes(name, tokens, heads, grid):
-    from clipviz.explain import _recorded_attention
+    from clipviz.analysis.explain import _recorded_attention
 
     model, _, _ = create_model(name, seed=0)
     x = torch.randn(2, 3, 64, 64)
@@ -88,7 +88,7 @@ def test_pointing_game_and_iou_on_constructed_maps():
 
 
 def test_scored_maps_score_each_image_against_its_named_object():
-    from clipviz.explain import map_examples, named_object_prompts, scored_maps
+    from clipviz.analysis.explain import map_examples, named_object_prompts, scored_maps
 
     world = ShapesWorld(seed=0)
     data = world.dataset("test", n=16, eval_counts=(0, 1, 0, 0))

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.neighbors import NearestNeighbors
 
-from clipviz import geometry
+from clipviz.analysis import geometry
 
 
 def features_with_known_gap(c: float = 0.3, n: int = 40, d: int = 16, seed: int = 0):
@@ -100,7 +100,7 @@ def test_neighbour_agreement_among_a_subset_averages_only_those_rows():
 def test_before_after_table_and_the_attributes_that_organise_a_space():
     import pandas as pd
 
-    from clipviz.geometry import before_after_table, organising_attributes
+    from clipviz.analysis.geometry import before_after_table, organising_attributes
 
     before = pd.DataFrame({"images": [1.0, 0.55], "captions": [0.5, 0.5], "chance": [0.5, 0.5]},
                           index=["background", "colour"])

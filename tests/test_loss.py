@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from open_clip.loss import ClipLoss
 
-from clipviz.loss import chance_loss, clip_logits, clip_loss
+from clipviz.core.loss import chance_loss, clip_logits, clip_loss
 
 
 @pytest.mark.parametrize("batch", [2, 3, 17, 64])
@@ -41,7 +41,7 @@ def test_matches_the_papers_pseudocode_with_numpy():
 
 
 def test_the_call_an_open_clip_user_writes_gives_open_clips_loss():
-    from clipviz.model import create_model
+    from clipviz.core.model import create_model
 
     model, _, tokenizer = create_model("shapes-cnn-tiny", seed=0)
     images, tokens = torch.randn(6, 3, 64, 64), tokenizer([f"a photo of {n} shapes" for n in range(6)])
@@ -51,7 +51,7 @@ def test_the_call_an_open_clip_user_writes_gives_open_clips_loss():
 
 
 def test_the_log_scale_parameter_is_refused_with_the_fix():
-    from clipviz.model import create_model
+    from clipviz.core.model import create_model
 
     model, _, _ = create_model("shapes-cnn-tiny", seed=0)
     with pytest.raises(ValueError, match=r"pass model\.logit_scale\.exp\(\)"):
@@ -99,7 +99,7 @@ def test_chance_loss_is_log_b_plus_half_the_logit_variance():
 
 
 def test_hard_negative_loss_equals_a_naive_loop_over_the_enlarged_logits():
-    from clipviz.loss import hard_negative_clip_loss
+    from clipviz.core.loss import hard_negative_clip_loss
 
     rng = np.random.default_rng(1)
     batch, scale = 6, 14.0

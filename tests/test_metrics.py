@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, top_k_accuracy_score
 
-from clipviz.metrics import (classification_metrics, confusion, expected_calibration_error,
+from clipviz.evaluation.metrics import (classification_metrics, confusion, expected_calibration_error,
                              fit_temperature, linear_probe, nll, prior_correction,
                              reliability_table, retrieval_metrics, topk_hits)
 
@@ -158,7 +158,7 @@ def test_linear_probe_counts_never_trained_test_classes_as_errors():
 
 
 def test_imbalanced_rows_fall_geometrically():
-    from clipviz.metrics import imbalanced_rows
+    from clipviz.evaluation.metrics import imbalanced_rows
 
     target = np.repeat(np.arange(5), 100)
     kept = imbalanced_rows(target, max_ratio=10, seed=0)

@@ -11,8 +11,8 @@ import torch
 from PIL import Image
 
 from clipviz.data import CsvDataset
-from clipviz.embed import encode_images, encode_texts
-from clipviz.model import (TINY_MODELS, WeightsNotFoundError, count_parameters, create_model,
+from clipviz.evaluation.embed import encode_images, encode_texts
+from clipviz.core.model import (TINY_MODELS, WeightsNotFoundError, count_parameters, create_model,
                            encode_text, load_checkpoint, normalize_images, save_weights, tokenize)
 from clipviz.world import ShapesWorld
 from test_data import SAMPLE
@@ -47,9 +47,9 @@ def test_trimmed_text_encoding_equals_open_clips():
 
 
 def test_long_captions_are_truncated_with_one_warning(monkeypatch):
-    import clipviz.model
+    import clipviz.core.model
 
-    monkeypatch.setattr(clipviz.model, "_warned_truncation", set())   # as in a fresh process
+    monkeypatch.setattr(clipviz.core.model, "_warned_truncation", set())   # as in a fresh process
     _, _, tokenizer = create_model("shapes-cnn-tiny")
     long = " ".join(["red circle"] * 40)
     with pytest.warns(UserWarning, match="truncated"):
@@ -147,7 +147,7 @@ def test_real_open_clip_architecture_through_the_same_path(tmp_path):
 
 def test_missing_pretrained_weights_say_what_to_do(tmp_path):
     """Offline, with an empty hub cache: a clear message, quickly, no hub traceback."""
-    code = ("from clipviz.model import create_model\n"
+    code = ("from clipviz.core.model import create_model\n"
             "create_model('ViT-B-32', pretrained='openai')\n")
     env = {**os.environ, "HF_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
     start = time.time()
@@ -173,7 +173,7 @@ def test_unknown_model_name():
 
 
 def test_token_table_shows_bpe_pieces_between_start_and_end():
-    from clipviz.model import token_table
+    from clipviz.core.model import token_table
 
     _, _, tokenizer = create_model("shapes-cnn-tiny")
     table = token_table(tokenizer, "a red circle")

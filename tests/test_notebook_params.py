@@ -11,8 +11,8 @@ import torch
 from nbclient import NotebookClient
 
 from clipviz.data import CsvDataset
-from clipviz.model import create_model, save_weights
-from clipviz.notebook import load_data, load_model
+from clipviz.core.model import create_model, save_weights
+from clipviz.teaching.notebook import load_data, load_model
 from test_data import SAMPLE
 
 NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
@@ -54,7 +54,7 @@ def test_notebook_01_runs_on_csv_data_and_a_checkpoint(tmp_path):
 
 
 def test_load_style_sets_splits_each_domain_of_a_csv(capsys):
-    from clipviz.notebook import load_style_sets
+    from clipviz.teaching.notebook import load_style_sets
 
     world, sets = load_style_sets(f"csv:{SAMPLE}", id_style="watercolour")
     table = pd.read_csv(SAMPLE, sep="\t")
@@ -72,7 +72,7 @@ def test_stored_sweep_is_of_the_current_recipes():
     """`clipviz pretrained sweep` must be rerun whenever a sweep recipe changes."""
     import json
 
-    from clipviz.notebook import SWEEP_FILE, sweep_keys
+    from clipviz.teaching.notebook import SWEEP_FILE, sweep_keys
 
     stored = json.loads(SWEEP_FILE.read_text())
     assert stored["recipes"] == sweep_keys(), "recipes changed: run `python -m clipviz pretrained sweep`"
@@ -80,7 +80,7 @@ def test_stored_sweep_is_of_the_current_recipes():
 
 
 def test_sweep_table_prefers_cached_models_then_the_stored_measurement(cache, monkeypatch):
-    import clipviz.notebook as notebook
+    import clipviz.teaching.notebook as notebook
 
     table, source = notebook.sweep_table()                 # empty cache: the stored numbers
     assert source.startswith("stored measurement") and table.loc["20,000 pairs", "seen"] > 0.9
@@ -141,16 +141,13 @@ def test_a_csv_without_labels_skips_what_needs_them_in_a_sentence(name, tmp_path
 
 
 def test_wise_ft_pair_of_another_model_is_fine_tuned_here_not_taken_from_the_embedded_cache(monkeypatch):
-    import sys
-
-    from clipviz.notebook import fine_tuned_pair, load_style_sets
-
-    pretrained_module = sys.modules["clipviz.pretrained"]      # the module (clipviz.pretrained is a function)
+    from clipviz import zoo
+    from clipviz.teaching.notebook import fine_tuned_pair, load_style_sets
 
     def no_embedded(*args, **kwargs):
         raise AssertionError("the embedded fine-tune was used for another model")
 
-    monkeypatch.setattr(pretrained_module, "classifier", no_embedded)
+    monkeypatch.setattr(zoo, "classifier", no_embedded)
     _, sets = load_style_sets(f"csv:{SAMPLE}")
     model, _, tokenizer = create_model("shapes-cnn-tiny", seed=0)
     start, tuned = fine_tuned_pair("shapes-cnn-tiny-styles-ft", "my-model", model, tokenizer, sets, steps=2)

@@ -1,13 +1,11 @@
-import importlib
 import multiprocessing as mp
 
 import pytest
 import torch
 
-from clipviz.pretrained import RECIPES, Recipe, build, cache_path, pretrained, training_history
-from clipviz.train import TrainConfig
+from clipviz.core.train import TrainConfig
+from clipviz.zoo import RECIPES, Recipe, build, cache, cache_path, pretrained, training_history
 
-pretrained_module = importlib.import_module("clipviz.pretrained")   # the module, not the function
 TINY = Recipe("shapes-cnn-tiny", n_train=128,
               config=TrainConfig(steps=3, batch_size=16, warmup_steps=1, precision="fp32", progress=False))
 
@@ -26,7 +24,7 @@ def test_trained_once_then_loaded_from_cache(tiny_recipe, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("trained again although cached")
 
-    monkeypatch.setattr(pretrained_module, "train", no_training)
+    monkeypatch.setattr(cache, "train", no_training)
     again, _, _ = pretrained(tiny_recipe, progress=False)
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
 
@@ -40,12 +38,13 @@ def test_recipe_change_changes_the_cache_file(tiny_recipe, monkeypatch):
 def _build_in_child(cache_dir, queue):
     import os
     os.environ["CLIPVIZ_CACHE"] = cache_dir
-    module = importlib.import_module("clipviz.pretrained")
-    module.RECIPES["tiny-test"] = TINY
+    from clipviz.zoo import cache
+
+    RECIPES["tiny-test"] = TINY
     trained = []
-    original = module.train
-    module.train = lambda *a, **k: trained.append(1) or original(*a, **k)
-    path = module.build("tiny-test", progress=False)
+    original = cache.train
+    cache.train = lambda *a, **k: trained.append(1) or original(*a, **k)
+    path = cache.build("tiny-test", progress=False)
     queue.put((str(path), len(trained)))
 
 

@@ -4,8 +4,8 @@ import pytest
 import torch
 from sklearn.decomposition import PCA
 
-from clipviz import projection
-from clipviz.widgets import EmbeddingExplorer
+from clipviz.analysis import projection
+from clipviz.teaching.widgets import EmbeddingExplorer
 
 
 def clustered_points(n_per_cluster: int = 30, seed: int = 0) -> np.ndarray:

@@ -3,31 +3,35 @@ links that land on the section they name, figures from the tagged notebook cells
 
 import json
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
 
-from clipviz import talk
-from clipviz.classroom import NOTEBOOKS
+from clipviz.teaching import talk
+from clipviz.teaching.classroom import Project
+
+PROJECT = Project(Path(__file__).parents[1])
+NOTEBOOKS = PROJECT.notebooks
 
 
 @pytest.fixture
 def without_notebook_figures(monkeypatch):
     """The figures of executed notebooks left out: executing them is the browser test's work."""
-    monkeypatch.setattr(talk, "notebook_figure", lambda number, key: None)
+    monkeypatch.setattr(talk, "notebook_figure", lambda number, key, project: None)
 
 
 @pytest.mark.parametrize("language", ["en", "ko"])
 def test_every_outline_item_is_a_slide_with_its_numbers_filled_in(language, without_notebook_figures):
-    nb = talk.talk_notebook(language)
+    nb = talk.talk_notebook(language, PROJECT)
     slides = [c for c in nb.cells if c.metadata["slideshow"]["slide_type"] == "slide"]
     assert len(slides) == len(talk.OUTLINE)
     text = "\n".join(c.source for c in slides)
     assert not re.search(r"\{[a-z_0-9]+\}", text), "a placeholder was left unfilled"
-    transfer = json.loads((talk.RESULTS / "transfer.json").read_text())
+    transfer = json.loads((PROJECT.results / "transfer.json").read_text())
     robust = transfer["effective_robustness"]["zero_shot"]["value"]
     assert f"{100 * robust:+.1f} pt" in text
-    limits = json.loads((talk.RESULTS / "limits.json").read_text())
+    limits = json.loads((PROJECT.results / "limits.json").read_text())
     assert f"{100 * limits['counting']['acc1']:.1f} %" in text
     if language == "ko":
         assert all(re.search("[가-힣]", c.source) for c in slides)
@@ -36,7 +40,7 @@ def test_every_outline_item_is_a_slide_with_its_numbers_filled_in(language, with
 
 
 def test_links_land_on_the_section_they_name(without_notebook_figures):
-    nb = talk.talk_notebook("en")
+    nb = talk.talk_notebook("en", PROJECT)
     links = re.findall(r"\[→ measured in notebook (\d+) §(\d+)\]\((\w+)\.slides\.html#/(\d+)\)",
                        "\n".join(c.source for c in nb.cells))
     assert len(links) == sum(s.section is not None for s in talk.OUTLINE)

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from clipviz.distributed import TwoTowers
-from clipviz.embed import pair_features
-from clipviz.loss import chance_loss, clip_loss
-from clipviz.model import UsedTokenRows, create_model, encode_text, normalize_images, tokenize
-from clipviz.train import (MAX_LOGIT_SCALE, TrainConfig, TrainingDiverged, batch_indices,
+from clipviz.core.distributed import TwoTowers
+from clipviz.evaluation.embed import pair_features
+from clipviz.core.loss import chance_loss, clip_loss
+from clipviz.core.model import UsedTokenRows, create_model, encode_text, normalize_images, tokenize
+from clipviz.core.train import (MAX_LOGIT_SCALE, TrainConfig, TrainingDiverged, batch_indices,
                            latest_checkpoint, make_optimizer, train, used_token_rows, warmup_cosine)
 from clipviz.world import ShapesWorld
 
@@ -178,8 +178,8 @@ def test_bf16_trains(dataset):
 
 
 def test_loaded_weights_get_the_fine_tuning_recipe_unless_told_otherwise(tmp_path):
-    from clipviz.model import save_weights
-    from clipviz.train import FINE_TUNE, SCRATCH
+    from clipviz.core.model import save_weights
+    from clipviz.core.train import FINE_TUNE, SCRATCH
 
     fresh, _, _ = create_model("shapes-cnn-tiny", seed=0)
     loaded, _, _ = create_model("shapes-cnn-tiny", pretrained=str(save_weights(fresh, tmp_path / "w.pt")))

@@ -11,7 +11,7 @@ import torch
 from scipy.special import expit, logit
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from clipviz.transfer import (Trend, accuracy_by_style, effective_shots, interpolate_weights, robustness_difference, robustness_table,
+from clipviz.analysis.transfer import (Trend, accuracy_by_style, effective_shots, interpolate_weights, robustness_difference, robustness_table,
                               sample_shots, shot_curve)
 
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from clipviz import ShapesWorld, create_model
-from clipviz.typographic import attack_outcomes, attack_sets, attack_summary
+from clipviz.analysis.typographic import attack_outcomes, attack_sets, attack_summary
 
 
 def test_attack_sets_are_the_same_scenes_with_and_without_a_word():

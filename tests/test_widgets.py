@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from clipviz.embed import encode_images
-from clipviz.evaluate import class_targets
-from clipviz.pretrained import pretrained
-from clipviz.widgets import PromptExplorer
+from clipviz.evaluation.embed import encode_images
+from clipviz.evaluation.zeroshot import class_targets
+from clipviz.zoo import pretrained
+from clipviz.teaching.widgets import PromptExplorer
 from clipviz.world import ShapesWorld
 
 
@@ -57,9 +57,9 @@ def test_restricting_the_classes(explorer):
 
 
 def test_explanation_explorer_follows_the_prompt_and_the_image():
-    from clipviz.explain import map_examples
-    from clipviz.model import create_model
-    from clipviz.widgets import ExplanationExplorer
+    from clipviz.analysis.explain import map_examples
+    from clipviz.core.model import create_model
+    from clipviz.teaching.widgets import ExplanationExplorer
 
     model, _, tokenizer = create_model("shapes-vit-plain", seed=0)     # an 8x8 map: prompts move it
     world = ShapesWorld(seed=0)

@@ -4,11 +4,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from clipviz.embed import encode_texts
-from clipviz.evaluate import class_targets, evaluate
-from clipviz.model import create_model
-from clipviz.world import CLASS_TEMPLATE, ShapesWorld
-from clipviz.zeroshot import fill, load_templates, zero_shot_classifier, zero_shot_logits
+from clipviz.core.model import create_model
+from clipviz.evaluation.embed import encode_texts
+from clipviz.evaluation.report import evaluate
+from clipviz.evaluation.zeroshot import (PHOTO_TEMPLATE, class_targets, fill, load_templates, zero_shot_classifier,
+                                         zero_shot_logits)
+from clipviz.world import ShapesWorld
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +69,7 @@ def test_scales_change_probabilities_not_predictions():
 def test_evaluate_reports_cb_metric_names(model_and_tokenizer):
     model, tokenizer = model_and_tokenizer
     world = ShapesWorld(seed=0)
-    report = evaluate(model, world.dataset("test", n=60), world.classnames("all"), [CLASS_TEMPLATE], tokenizer)
+    report = evaluate(model, world.dataset("test", n=60), world.classnames("all"), [PHOTO_TEMPLATE], tokenizer)
     for key in ("acc1", "acc5", "mean_per_class_recall", "image_retrieval_recall@5",
                 "text_retrieval_recall@10", "scale_learned"):
         assert key in report
@@ -87,7 +88,7 @@ def test_labels_from_captions_when_there_is_no_label_column():
 
 
 def test_encodings_cache_is_reused_and_invalidated_when_the_model_changes(tmp_path, monkeypatch):
-    import clipviz.embed as embed
+    import clipviz.evaluation.embed as embed
 
     model, _, tokenizer = create_model("shapes-cnn-tiny", seed=0)
     data = ShapesWorld(seed=0).dataset("test", n=12)
@@ -110,7 +111,7 @@ def test_encodings_cache_is_reused_and_invalidated_when_the_model_changes(tmp_pa
 
 def test_template_means_ensemble_equals_the_classifier(model_and_tokenizer):
     model, tokenizer = model_and_tokenizer
-    from clipviz.zeroshot import ensemble, template_class_means
+    from clipviz.evaluation.zeroshot import ensemble, template_class_means
 
     classes = ["red circle", ["blue square", "파란 사각형"], "green star"]
     templates = ["a photo of a {}", "a {}", "there is a {}"]
@@ -129,7 +130,7 @@ def random_bank(n_templates=6, n_classes=4, n_images=50, seed=0):
 
 
 def test_probability_ensemble_against_a_loop():
-    from clipviz.zeroshot import probability_ensemble_logits
+    from clipviz.evaluation.zeroshot import probability_ensemble_logits
 
     images, means, _ = random_bank()
     expected = np.zeros((50, 4))
@@ -140,7 +141,7 @@ def test_probability_ensemble_against_a_loop():
 
 
 def test_greedy_selection_against_a_naive_search():
-    from clipviz.zeroshot import greedy_templates, per_template_top1
+    from clipviz.evaluation.zeroshot import greedy_templates, per_template_top1
 
     for seed in range(3):
         images, means, target = random_bank(seed=seed)

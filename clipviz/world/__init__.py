@@ -12,9 +12,9 @@ WORLD_VERSION = 2
 
 from .captions import Grammar
 from .shapesworld import ShapesDataset, ShapesWorld
-from .vocabulary import (BACKGROUNDS, CLASS_TEMPLATE, COLOURS, KOREAN, NAME_STYLES, PATTERNS, POLYSEMOUS,
+from .vocabulary import (BACKGROUNDS, COLOURS, KOREAN, NAME_STYLES, PATTERNS, POLYSEMOUS,
                          POSITIONS, RELATIONS, RGB, SHAPES, SIZES, SPLITS, STYLES, class_name)
 
-__all__ = ["WORLD_VERSION", "ShapesWorld", "ShapesDataset", "Grammar", "BACKGROUNDS", "CLASS_TEMPLATE", "COLOURS", "KOREAN",
+__all__ = ["WORLD_VERSION", "ShapesWorld", "ShapesDataset", "Grammar", "BACKGROUNDS", "COLOURS", "KOREAN",
            "NAME_STYLES", "PATTERNS", "POLYSEMOUS", "POSITIONS", "RELATIONS", "RGB", "SHAPES", "SIZES", "SPLITS",
            "STYLES", "class_name"]

@@ -48,7 +48,6 @@ POSITION_PHRASE = {
            "center": "가운데에"},
 }
 
-CLASS_TEMPLATE = "a photo of a {}"  # the zero-shot prompt used by default
 NAME_STYLES = ("en", "synonym", "descriptive", "ko", "ko+en")
 SHAPE_SYNONYMS = {"circle": "round shape", "square": "four-sided box", "triangle": "three-sided shape",
                   "diamond": "rhombus", "star": "five-pointed star", "cross": "plus sign"}

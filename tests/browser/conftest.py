@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from clipviz.classroom import strip_solutions
+from clipviz.teaching.classroom import strip_solutions
 from clipviz_browser import CHROMIUM, ROOT
 # JupyterLab renders only the cells in view by default; render them all so a screenshot
 # shows the whole notebook and every output is in the page.

@@ -8,8 +8,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from clipviz import classroom
-from clipviz_browser import SCREENSHOTS
+from clipviz.teaching import classroom, talk
+from clipviz_browser import PROJECT, SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
@@ -18,10 +18,10 @@ pytestmark = pytest.mark.browser
 def site(tmp_path_factory):
     """Notebook 03 (widgets) as an HTML page, served on 127.0.0.1."""
     out = tmp_path_factory.mktemp("site")
-    classroom.fetch_web_assets()
-    classroom.copy_assets(out)
-    nb, _ = classroom.executed("03_prompt_sensitivity")
-    body, _ = classroom._exporter("html").from_notebook_node(nb)
+    classroom.fetch_web_assets(PROJECT.web)
+    classroom.copy_assets(out, PROJECT.web)
+    nb, _ = classroom.executed("03_prompt_sensitivity", PROJECT)
+    body, _ = classroom.exporter("html").from_notebook_node(nb)
     (out / "03_prompt_sensitivity.html.html").write_text(body, encoding="utf-8")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -76,8 +76,8 @@ CONTENT_BOX = """() => {
 def decks(tmp_path_factory):
     """Every deck `make slides` writes, served on 127.0.0.1: (base URL, deck file names)."""
     out = tmp_path_factory.mktemp("slides")
-    classroom.fetch_web_assets()
-    classroom.export("slides", out)
+    classroom.fetch_web_assets(PROJECT.web)
+    talk.export_slides(out, PROJECT)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -90,7 +90,7 @@ def decks(tmp_path_factory):
 
 def test_every_slide_of_every_deck_fits_the_canvas_without_console_errors(browser, decks):
     url, names = decks
-    assert len(names) == len(classroom.notebook_names()) + len(classroom.TALK_LANGUAGES)
+    assert len(names) == len(PROJECT.notebook_names()) + len(talk.LANGUAGES)
     folder = SCREENSHOTS / "slides"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

@@ -1,0 +1,287 @@
+"""Where in the image does a prompt match? Explanation maps, scored against true masks.
+
+- **Grad-CAM** (Selvaraju et al. 2017) for convolutional image towers: the activations of
+  the last stage before pooling, A (C, h, w), weighted by the spatial mean of the gradient
+  of the image–prompt cosine similarity, summed over channels, ReLU.
+- **Gradient-weighted attention relevance** (Chefer et al. 2021) for ViT towers (open_clip's,
+  and timm's inside clipviz's hybrid ViT): starting from the identity, each block adds Ā·R
+  with Ā = mean over heads of (∇A ⊙ A)⁺; the class token's row over the patches is the map.
+
+Maps are returned at the tower's own resolution (h, w): a 64 px image is a 2×2 grid for
+the tiny ResNets (stride 32), 4×4 for the tiny hybrid ViT (stride 16), 7×7 for ViT-B/32 at
+224 px. The scores are
+taken at that resolution, so a coarse map is neither helped nor hurt by upsampling:
+- **pointing game** (Zhang et al. 2016): is the map's highest cell on the named object
+  (does its mask overlap that cell)? — also asked of the other object, and of random maps;
+- **mask IoU**: the map upsampled to the image, cut at half its range, against the mask.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import open_clip
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from timm.models.vision_transformer import VisionTransformer
+
+from ..core.model import image_size, normalize_images, tokenize
+from ..evaluation.zeroshot import PHOTO_TEMPLATE
+from ..stats import bootstrap_ci
+
+
+def grad_cam(activations: torch.Tensor, gradients: torch.Tensor) -> torch.Tensor:
+    """Grad-CAM from a layer's activations and the gradient of the score with respect to
+    them, both (B, C, h, w): ReLU(Σ_c mean_hw(∂score/∂A_c) · A_c) → (B, h, w)."""
+    weights = gradients.mean(dim=(2, 3), keepdim=True)                    # (B, C, 1, 1)
+    return F.relu((weights * activations).sum(1))
+
+
+def attention_relevance(attentions: list[torch.Tensor], gradients: list[torch.Tensor], prefix: int = 1) -> torch.Tensor:
+    """Chefer et al.'s relevance from each block's attention probabilities and their
+    gradients, (B, heads, N, N) each with token 0 the class token and `prefix` tokens before
+    the patches: (B, N − prefix) relevance of the patches for the class token."""
+    batch, _, n, _ = attentions[0].shape
+    relevance = torch.eye(n, dtype=attentions[0].dtype).expand(batch, n, n)
+    for attention, gradient in zip(attentions, gradients):
+        weighted = (gradient * attention).clamp(min=0).mean(1)             # (B, N, N)
+        relevance = relevance + weighted @ relevance
+    return relevance[:, 0, prefix:]
+
+
+def _timm_vit(visual) -> VisionTransformer | None:
+    """The timm ViT inside an open_clip tower (clipviz's hybrid ViT), or None."""
+    trunk = getattr(visual, "trunk", None)
+    return trunk if isinstance(visual, open_clip.timm_model.TimmModel) and isinstance(trunk, VisionTransformer) else None
+
+
+def _last_conv_stage(visual) -> torch.nn.Module | None:
+    """The module whose output is the last feature map before pooling, or None (a ViT)."""
+    if isinstance(visual, open_clip.modified_resnet.ModifiedResNet):
+        return visual.layer4
+    if isinstance(visual, open_clip.timm_model.TimmModel) and _timm_vit(visual) is None \
+            and hasattr(visual.trunk, "feature_info"):
+        return visual.trunk.get_submodule(visual.trunk.feature_info[-1]["module"])
+    return None
+
+
+def map_method(model) -> str:
+    """"grad-cam" for convolutional towers, "attention relevance" for ViTs (open_clip's and timm's)."""
+    if _last_conv_stage(model.visual) is not None:
+        return "grad-cam"
+    if isinstance(model.visual, open_clip.transformer.VisionTransformer) or _timm_vit(model.visual) is not None:
+        return "attention relevance"
+    raise ValueError(f"no explanation method for a {type(model.visual).__name__} image tower "
+                     f"(Grad-CAM needs a convolutional one, attention relevance a ViT)")
+
+
+@contextmanager
+def _recorded_attention(visual):
+    """While active, every attention block of a ViT tower stores its attention probabilities
+    (B, heads, N, N), with their gradient kept, in the yielded list; also yields the patch
+    grid and the number of tokens before the patches."""
+    store = []
+    vit = _timm_vit(visual)
+    if vit is not None:          # timm: the unfused path computes the probabilities; record its dropout's input
+        handles, fused = [], [block.attn.fused_attn for block in vit.blocks]
+        for block in vit.blocks:
+            block.attn.fused_attn = False
+            handles.append(block.attn.attn_drop.register_forward_pre_hook(
+                lambda module, args: (args[0].retain_grad(), store.append(args[0])) and None))
+        try:
+            yield store, tuple(vit.patch_embed.grid_size), vit.num_prefix_tokens
+        finally:
+            for block, was_fused, handle in zip(vit.blocks, fused, handles):
+                block.attn.fused_attn = was_fused
+                handle.remove()
+        return
+    with _recorded_open_clip_attention(visual.transformer, store):
+        yield store, tuple(visual.grid_size), 1
+
+
+@contextmanager
+def _recorded_open_clip_attention(transformer, store: list):
+    """open_clip's blocks compute their attention explicitly while active, storing the
+    probabilities in `store` (nn.MultiheadAttention returns them as a view that the gradient
+    does not pass through)."""
+    def recording(block):
+        mha = block.attn
+
+        def attention(q_x, k_x=None, v_x=None, attn_mask=None):
+            batch, n, width = q_x.shape
+            heads = mha.num_heads
+            q, k, v = (t.view(batch, n, heads, width // heads).transpose(1, 2)           # (B, heads, N, d)
+                       for t in F.linear(q_x, mha.in_proj_weight, mha.in_proj_bias).chunk(3, dim=-1))
+            logits = q @ k.transpose(-2, -1) / (width // heads) ** 0.5
+            weights = (logits if attn_mask is None else logits + attn_mask).softmax(-1)
+            weights.retain_grad()
+            store.append(weights)
+            return mha.out_proj((weights @ v).transpose(1, 2).reshape(batch, n, width))
+        return attention
+
+    if not transformer.batch_first:
+        raise ValueError("attention relevance needs a batch-first transformer")
+    for block in transformer.resblocks:
+        block.attention = recording(block)            # an instance attribute shadows the method
+    try:
+        yield
+    finally:
+        for block in transformer.resblocks:
+            del block.attention
+
+
+def explanation_maps(model, tokenizer, images: torch.Tensor, prompts: list[str]) -> np.ndarray:
+    """One map per image for its prompt, at the tower's resolution: (B, h, w) in [0, 1].
+
+    Args:
+        images: uint8 (B, 3, H, W); prompts: B texts (image b is explained for prompt b).
+    The score explained is the cosine similarity of image b and prompt b.
+    """
+    if len(prompts) != len(images):
+        raise ValueError(f"{len(prompts)} prompts for {len(images)} images: give one prompt per image")
+    method = map_method(model)
+    model.eval()
+    with torch.no_grad():
+        text = F.normalize(model.encode_text(tokenize(tokenizer, prompts)), dim=-1)          # (B, D)
+    x = normalize_images(model, images).requires_grad_(False)
+    if method == "grad-cam":
+        stage, saved = _last_conv_stage(model.visual), {}
+        handle = stage.register_forward_hook(lambda module, args, out: saved.update(a=out) or out.retain_grad())
+        try:
+            score = (F.normalize(model.encode_image(x), dim=-1) * text).sum()
+        finally:
+            handle.remove()
+        score.backward()
+        maps = grad_cam(saved["a"].detach(), saved["a"].grad)
+    else:
+        with _recorded_attention(model.visual) as (attentions, grid, prefix):
+            score = (F.normalize(model.encode_image(x), dim=-1) * text).sum()
+        score.backward()
+        relevance = attention_relevance([a.detach() for a in attentions], [a.grad for a in attentions], prefix)
+        maps = relevance.view(-1, *grid)
+    model.zero_grad(set_to_none=True)
+    return _unit_range(maps.detach().numpy())
+
+
+def _unit_range(maps: np.ndarray) -> np.ndarray:
+    """Each map scaled to [0, 1] (a constant map becomes all zeros)."""
+    low = maps.min(axis=(1, 2), keepdims=True)
+    span = maps.max(axis=(1, 2), keepdims=True) - low
+    return np.where(span > 0, (maps - low) / np.where(span > 0, span, 1), 0.0)
+
+
+# --- scores against true masks -----------------------------------------------------------
+def cell_coverage(mask: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """(h, w): the share of each map cell that a (H, W) bool mask covers (H, W multiples of h, w)."""
+    h, w = grid
+    H, W = mask.shape
+    if H % h or W % w:
+        raise ValueError(f"a {H}x{W} mask does not tile into a {h}x{w} grid")
+    return mask.reshape(h, H // h, w, W // w).mean(axis=(1, 3))
+
+
+def pointing_hit(saliency: np.ndarray, mask: np.ndarray) -> bool:
+    """The pointing game at the map's resolution: does the mask overlap the map's highest
+    cell (the first one, when several tie)?"""
+    row, col = np.unravel_index(np.argmax(saliency), saliency.shape)
+    return bool(cell_coverage(mask, saliency.shape)[row, col] > 0)
+
+
+def upsample(saliency: np.ndarray, size: int) -> np.ndarray:
+    """(h, w) → (size, size), bilinear, as the map is drawn over the image."""
+    tensor = torch.as_tensor(saliency, dtype=torch.float32)[None, None]
+    return F.interpolate(tensor, size=(size, size), mode="bilinear", align_corners=False)[0, 0].numpy()
+
+
+def mask_iou(saliency: np.ndarray, mask: np.ndarray, threshold: float = 0.5) -> float:
+    """IoU of the upsampled map, cut at `threshold` of its range, with a (H, W) bool mask."""
+    full = upsample(saliency, mask.shape[0])
+    span = full.max() - full.min()
+    region = (full - full.min()) >= threshold * span if span > 0 else np.zeros_like(mask)
+    union = (region | mask).sum()
+    return float((region & mask).sum() / union) if union else 0.0
+
+
+def random_maps(n: int, grid: tuple[int, int], seed: int = 0) -> np.ndarray:
+    """(n, h, w) uniform random maps: the chance baseline of both scores."""
+    return np.random.default_rng(seed).random((n, *grid))
+
+
+# --- the pointing game on a ShapesWorld data set ----------------------------------------
+def named_object_prompts(meta, seed: int = 0, template: str = PHOTO_TEMPLATE) -> tuple[list[str], np.ndarray]:
+    """For two-object scenes: a prompt naming one of the two objects, chosen at random, and
+    which one it names (0 or 1)."""
+    named = np.random.default_rng(seed).integers(0, 2, len(meta))
+    prompts = [template.format(f"{row['colour']} {row['shape']}" if k == 0 else f"{row['colour2']} {row['shape2']}")
+               for k, (_, row) in zip(named, meta.iterrows())]
+    return prompts, named
+
+
+def scored_maps(model, tokenizer, dataset, world, seed: int = 0, batch_size: int = 64) -> pd.DataFrame:
+    """Explanation maps of two-object scenes for a prompt naming one object, scored against
+    the world's masks; the same scores for a random map of the same resolution.
+
+    Returns:
+        One row per image: prompt, named (0/1), hit (the map's top cell on the named object),
+        hit_other (on the other one), iou (with the named object), random_hit, random_iou.
+    """
+    meta = dataset.meta
+    if not (meta["n_objects"] == 2).all():
+        raise ValueError("the pointing game here needs two-object scenes (ShapesWorld eval_counts=(0, 1, 0, 0))")
+    prompts, named = named_object_prompts(meta, seed)
+    size = image_size(model)
+    maps = np.concatenate([explanation_maps(model, tokenizer, dataset.image_batch(range(i, min(i + batch_size, len(meta))), size),
+                                            prompts[i:i + batch_size]) for i in range(0, len(meta), batch_size)])
+    chance = random_maps(len(meta), maps.shape[1:], seed)
+    rows = []
+    for k, (_, row) in enumerate(meta.iterrows()):
+        masks = world.object_masks(row)
+        mine, other = masks[named[k]], masks[1 - named[k]]
+        rows.append({"prompt": prompts[k], "named": int(named[k]), "hit": pointing_hit(maps[k], mine),
+                     "hit_other": pointing_hit(maps[k], other), "iou": mask_iou(maps[k], mine),
+                     "random_hit": pointing_hit(chance[k], mine), "random_iou": mask_iou(chance[k], mine)})
+    return pd.DataFrame(rows).assign(map=list(maps))
+
+
+def pointing_summary(scores: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """The pointing game and IoU of `scored_maps`, each with a 95 % bootstrap interval."""
+    rows = {"points at the named object": "hit", "points at the other object": "hit_other",
+            "a random map points at the named object": "random_hit",
+            "IoU with the named object": "iou", "IoU of a random map": "random_iou"}
+    return pd.DataFrame({name: dict(zip(("value", "low", "high"), (float(scores[column].mean()),
+                                                                  *bootstrap_ci(scores[column], seed=seed))))
+                         for name, column in rows.items()}).T
+
+
+@dataclass
+class MapExamples:
+    """Images with their prompts and maps, ready to draw; with a world, the masks too."""
+
+    images: np.ndarray                   # uint8 (N, H, W, 3) at the model's input size
+    prompts: list
+    maps: np.ndarray                     # (N, h, w) in [0, 1]
+    object_masks: list | None = None     # N arrays (n_objects, H, W) bool
+    named: np.ndarray | None = None      # (N,) the object each prompt names
+
+    @property
+    def masks(self) -> np.ndarray | None:
+        """(N, H, W) bool: the mask of each prompt's object."""
+        return None if self.object_masks is None else np.stack([m[k] for m, k in zip(self.object_masks, self.named)])
+
+
+def map_examples(model, tokenizer, dataset, n: int = 12, world=None, seed: int = 0) -> MapExamples:
+    """The first `n` pairs of `dataset` explained: with a ShapesWorld `world` (two-object
+    scenes), for a prompt naming one object as `scored_maps` chooses it; otherwise for
+    each image's own caption."""
+    shown = dataset.select(np.arange(min(n, len(dataset))))
+    batch = shown.image_batch(range(len(shown)), image_size(model))
+    if world is None:
+        prompts, object_masks, named = list(shown.captions), None, None
+    else:
+        prompts, named = named_object_prompts(shown.meta, seed)
+        object_masks = [world.object_masks(row) for _, row in shown.meta.iterrows()]
+    return MapExamples(batch.permute(0, 2, 3, 1).numpy(), prompts, explanation_maps(model, tokenizer, batch, prompts),
+                       object_masks, named)

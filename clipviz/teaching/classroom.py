@@ -1,0 +1,325 @@
+"""Classroom exports of the notebooks: executed HTML pages, reveal.js slides, and student
+versions without the solutions.
+
+    python -m clipviz classroom html        # → reports/html/ (+ index.html)
+    python -m clipviz classroom slides      # → reports/slides/ (+ the talk, teaching.talk)
+    python -m clipviz classroom exercises   # → exercises/
+
+Each command works on a project folder (`--root`, default the current directory): its
+notebooks/, build/ and benchmarks/results/ (`Project`). HTML and slides come from notebooks
+executed once (kept in build/executed/) with their widget state saved, so widgets render
+without a kernel. Every script they load (require.js, the widget renderer, reveal.js) is
+copied next to them from pinned npm packages that `python -m clipviz classroom assets`
+downloads from the npm registry into build/web/ once (checked against their published
+sha512; no node needed): the pages make no request to another host when opened.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import html
+import importlib.util
+import io
+import shutil
+import tarfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+
+
+@dataclass(frozen=True)
+class Project:
+    """The folders an export reads and writes, under the project's root folder."""
+
+    root: Path = Path(".")
+
+    @property
+    def notebooks(self) -> Path:        # the tested sources, with solutions
+        return Path(self.root) / "notebooks"
+
+    @property
+    def executed(self) -> Path:         # notebooks run with their defaults, outputs kept
+        return Path(self.root) / "build" / "executed"
+
+    @property
+    def web(self) -> Path:              # the npm packages the pages load
+        return Path(self.root) / "build" / "web" / "node_modules"
+
+    @property
+    def results(self) -> Path:          # the benchmarks' JSON, which the talk reads
+        return Path(self.root) / "benchmarks" / "results"
+
+    def notebook_names(self) -> list[str]:
+        return sorted(p.stem for p in self.notebooks.glob("*.ipynb"))
+
+# npm packages the exported pages load: (version, sha512 integrity from the registry)
+WEB_PACKAGES = {
+    "reveal.js": ("4.6.1", "1CW0auaXNPmwmvQ7TwpszwVxMi2Xr5cTS3J3EBC/HHgbPF32Dn7aiu/LKWDOGjMbaDwKQiGmfqcoGQ74HUHCMw=="),
+    "@jupyter-widgets/html-manager": (
+        "1.0.15", "5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA=="),
+    "requirejs": ("2.3.8", "7/cTSLOdYkNBNJcDMWf+luFvMriVm7eYxp4BcFCsAX0wF421Vyce5SXP17c+Jd5otXKGNehIonFlyQXSowL6Mw=="),
+}
+REGISTRY = "https://registry.npmjs.org"
+TEMPLATES = Path(__file__).parent / "nbconvert_templates"
+SOLUTION_TAG = "solution"
+
+
+# --- exercises ---------------------------------------------------------------------
+def is_solution(cell) -> bool:
+    return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def stub_for(solution) -> nbformat.NotebookNode:
+    """The cell a student gets instead of a solution: the task (the solution's leading
+    comment lines) and a place to write. Runs without error, defines nothing."""
+    task = []
+    for line in solution.source.splitlines():
+        if not line.startswith("#"):
+            break
+        task.append(line)
+    return nbformat.v4.new_code_cell("\n".join(task + ["# Your code here."]), metadata={"tags": ["exercise"]})
+
+
+def strip_solutions(nb) -> nbformat.NotebookNode:
+    """A copy of `nb` with every solution cell replaced by its stub; all else unchanged."""
+    student = copy.deepcopy(nb)
+    student.cells = [stub_for(cell) if is_solution(cell) else cell for cell in student.cells]   # stubs: new ids
+    return student
+
+
+# --- slides -----------------------------------------------------------------------
+SHOW_INPUT_TAG = "show-input"   # a code cell whose source belongs on its slide
+VISUAL_OUTPUTS = ("image/png", "image/svg+xml", "application/vnd.jupyter.widget-view+json")
+
+
+def is_visual(cell) -> bool:
+    """Whether a cell shows a figure, a table or a widget: what a slide holds one of."""
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if any(kind in data for kind in VISUAL_OUTPUTS) or "<table" in str(data.get("text/html", "")):
+            return True
+    return False
+
+
+def slide_type(cell, first: bool, slide_has_visual: bool) -> str:
+    """The title and every "## " heading open a slide; within a section, a sub-slide opens
+    wherever a figure or table would join one already there, so that each sub-slide holds at
+    most one (with the narration leading to it). Imports, parameters, solutions and code
+    cells with nothing to show are skipped."""
+    source, tags = cell.source, cell.get("metadata", {}).get("tags", [])
+    if first or (cell.cell_type == "markdown" and source.startswith("## ")):
+        return "slide"
+    if "parameters" in tags or SOLUTION_TAG in tags:
+        return "skip"
+    if cell.cell_type == "code" and not cell.get("outputs") and SHOW_INPUT_TAG not in tags:
+        return "skip"
+    if cell.cell_type == "code" and source.lstrip().startswith(("import ", "from ")):
+        return "skip"
+    opens_figure = cell.cell_type == "markdown" or is_visual(cell)
+    return "subslide" if slide_has_visual and opens_figure else "-"
+
+
+def with_slide_metadata(nb) -> nbformat.NotebookNode:
+    """A copy of `nb` whose cells carry reveal.js slide metadata; code cells not tagged
+    `show-input` are tagged `hide-input`, so that a slide shows their output only."""
+    slides = copy.deepcopy(nb)
+    has_visual = False
+    for index, cell in enumerate(slides.cells):
+        kind = slide_type(cell, first=index == 0, slide_has_visual=has_visual)
+        cell.metadata["slideshow"] = {"slide_type": kind}
+        if kind in ("slide", "subslide"):
+            has_visual = False
+        if kind != "skip":
+            has_visual = has_visual or is_visual(cell)
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type == "code" and SHOW_INPUT_TAG not in tags:
+            cell.metadata["tags"] = sorted(tags | {"hide-input"})
+    return slides
+
+
+# --- web assets --------------------------------------------------------------------
+def fetch_web_assets(dest: Path) -> None:
+    """Download and unpack WEB_PACKAGES into dest/<name>/ unless already there."""
+    for name, (version, integrity) in WEB_PACKAGES.items():
+        target = dest / name
+        if (target / f".version-{version}").exists():
+            continue
+        url = f"{REGISTRY}/{name}/-/{name.split('/')[-1]}-{version}.tgz"
+        with urllib.request.urlopen(url, timeout=120) as response:
+            data = response.read()
+        if base64.b64encode(hashlib.sha512(data).digest()).decode() != integrity:
+            raise RuntimeError(f"{url} does not match its published sha512: not unpacked")
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            for member in archive.getmembers():      # npm tarballs keep everything under package/
+                if member.isfile() and member.name.startswith("package/") and ".." not in member.name:
+                    out = target / member.name[len("package/"):]
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    out.write_bytes(archive.extractfile(member).read())
+        (target / f".version-{version}").touch()
+        print(f"assets: {name}@{version} → {target}")
+
+
+# --- executing and exporting -------------------------------------------------------
+def is_executed(nb) -> bool:
+    """Whether every code cell with a source has run (an interrupted run leaves some unrun)."""
+    return all(c.execution_count is not None for c in nb.cells if c.cell_type == "code" and c.source.strip())
+
+
+def run_seconds(nb) -> float:
+    """How long the run took: our own record, or the span of nbclient's cell timings (a
+    notebook executed by `pytest --nbmake --overwrite`, as `make test` does)."""
+    if "clipviz" in nb.metadata:
+        return nb.metadata["clipviz"]["seconds"]
+    times = [c.metadata["execution"] for c in nb.cells if "execution" in c.get("metadata", {})]
+    if not times:
+        return float("nan")
+    first, last = pd.Timestamp(times[0]["iopub.execute_input"]), pd.Timestamp(times[-1]["shell.execute_reply"])
+    return (last - first).total_seconds()
+
+
+def executed(name: str, project: Project) -> tuple[nbformat.NotebookNode, float]:
+    """The notebook run with its defaults (widget state kept) and its run time in seconds;
+    reused from build/executed/ while it is newer than the source and ran to the end."""
+    from nbclient import NotebookClient
+
+    source, out = project.notebooks / f"{name}.ipynb", project.executed / f"{name}.ipynb"
+    if out.exists() and out.stat().st_mtime >= source.stat().st_mtime:
+        nb = nbformat.read(out, as_version=4)
+        if is_executed(nb):
+            return nb, run_seconds(nb)
+    nb = nbformat.read(source, as_version=4)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=True,
+                   resources={"metadata": {"path": str(project.notebooks)}}).execute()
+    nb.metadata["clipviz"] = {"seconds": round(time.perf_counter() - start, 1)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out)
+    return nb, nb.metadata["clipviz"]["seconds"]
+
+
+def copy_assets(out_dir: Path, web: Path, reveal: bool = False) -> None:
+    """The scripts the pages load, from the npm packages in `web`, and the Hangul font, into
+    out_dir/assets."""
+    missing = [p for p in ("requirejs/require.js", "@jupyter-widgets/html-manager/dist/embed-amd.js")
+               + (("reveal.js/dist/reveal.js",) if reveal else ()) if not (web / p).exists()]
+    if missing:
+        raise FileNotFoundError(f"missing web assets {missing}: run `python -m clipviz classroom assets` "
+                                f"(`make html` and `make slides` do) to download them into {web}")
+    assets = out_dir / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(web / "requirejs" / "require.js", assets / "require.js")
+    shutil.copytree(web / "@jupyter-widgets" / "html-manager" / "dist", assets / "html-manager",
+                    ignore=shutil.ignore_patterns("*.map", "embed.js", "libembed-amd.js"), dirs_exist_ok=True)
+    copy_hangul_fonts(assets / "fonts")
+    if reveal:
+        for part in ("dist", "plugin"):
+            shutil.copytree(web / "reveal.js" / part, assets / "reveal.js" / part, dirs_exist_ok=True)
+
+
+def copy_hangul_fonts(dest: Path) -> None:
+    """NanumGothic (regular, bold) from koreanize-matplotlib, for Hangul on the pages. Its
+    empty VTT tables (TSI0-TSI5) are dropped: browsers' font sanitiser rejects the file
+    with them ("OTS parsing error: TSI3: zero-length table") and would fall back to boxes."""
+    from fontTools.ttLib import TTFont
+
+    source = Path(importlib.util.find_spec("koreanize_matplotlib").origin).parent / "fonts"
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("NanumGothic.ttf", "NanumGothicBold.ttf"):
+        if (dest / name).exists() and (dest / name).stat().st_mtime >= (source / name).stat().st_mtime:
+            continue
+        font = TTFont(source / name)
+        for tag in [t for t in font.keys() if t.startswith("TSI")]:
+            del font[tag]
+        font.save(dest / name)
+
+
+def exporter(kind: str):
+    """nbconvert's exporter for `kind` ("html" or "slides") with clipviz's templates."""
+    from nbconvert import HTMLExporter, SlidesExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    config = Config()
+    config.TemplateExporter.extra_template_basedirs = [str(TEMPLATES)]
+    config.HTMLExporter.embed_images = True
+    config.HTMLExporter.require_js_url = "assets/require.js"
+    config.HTMLExporter.widget_renderer_url = "assets/html-manager/embed-amd.js"
+    config.SlidesExporter.exclude_input_prompt = config.SlidesExporter.exclude_output_prompt = True
+    made = (SlidesExporter(config=config, template_name="clipviz-reveal", reveal_url_prefix="assets/reveal.js",
+                           reveal_theme="white")   # "white" loads no remote fonts
+            if kind == "slides"
+            else HTMLExporter(config=config, template_name="clipviz-lab"))
+    made.register_preprocessor(TagRemovePreprocessor(remove_input_tags={"hide-input"}), enabled=True)
+    return made
+
+
+def summary(nb) -> tuple[str, str]:
+    """(title, one-line summary): the first heading, and the first "What you will learn" item."""
+    title = nb.cells[0].source.splitlines()[0].lstrip("# ").strip()
+    bullets = [line[2:].strip() for line in nb.cells[0].source.splitlines() if line.startswith("- ")]
+    return title, (bullets[0].rstrip(";.") if bullets else "")
+
+
+def export(kind: str, out_dir: Path, project: Project) -> list[tuple]:
+    """Execute (or reuse) every notebook and write its HTML page or slides.
+
+    Returns:
+        The index rows (page, title, one-line summary, run seconds) of what was written.
+    """
+    copy_assets(out_dir, project.web, reveal=kind == "slides")
+    writer, rows = exporter(kind), []
+    for name in project.notebook_names():
+        nb, seconds = executed(name, project)
+        if kind == "slides":
+            nb = with_slide_metadata(nb)
+        body, _ = writer.from_notebook_node(nb)
+        page = f"{name}.slides.html" if kind == "slides" else f"{name}.html"
+        (out_dir / page).write_text(body, encoding="utf-8")
+        rows.append((page, *summary(nb), seconds))
+        print(f"{kind}: {out_dir / page} (ran in {seconds:.0f} s)")
+    return rows
+
+
+def index_page(rows, heading: str) -> str:
+    """A plain page linking each export with its summary and run time (no scripts)."""
+    items = "\n".join(f'<tr><td><a href="{html.escape(page)}">{html.escape(title)}</a></td>'
+                      f"<td>{html.escape(line)}</td><td>{seconds:.0f} s</td></tr>"
+                      for page, title, line, seconds in rows)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(heading)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}}
+td,th{{padding:.4rem .8rem;text-align:left;vertical-align:top}}tr:nth-child(even){{background:#f4f4f4}}</style>
+</head><body><h1>{html.escape(heading)}</h1>
+<p>Executed with their default parameters on this machine; run time per notebook.</p>
+<table><tr><th>notebook</th><th>what you will learn first</th><th>run time</th></tr>
+{items}
+</table></body></html>
+"""
+
+
+def write_index(out_dir: Path, rows, heading: str) -> Path:
+    index = out_dir / "index.html"
+    index.write_text(index_page(rows, heading), encoding="utf-8")
+    return index
+
+
+def write_exercises(out_dir: Path, project: Project) -> list[Path]:
+    """Student versions of every notebook, solutions replaced by stubs."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in project.notebook_names():
+        nb = nbformat.read(project.notebooks / f"{name}.ipynb", as_version=4)
+        student = strip_solutions(nb)
+        nbformat.write(student, out_dir / f"{name}.ipynb")
+        written.append(out_dir / f"{name}.ipynb")
+        print(f"exercises: {written[-1]} ({sum(map(is_solution, nb.cells))} solutions removed)")
+    return written
