@@ -34,7 +34,8 @@ test: $(INSTALLED) chromium
 	# nbmake runs copies of the notebooks and keeps their outputs and widget state in
 	# build/executed/, where the slides and pages of the browser tests are made from
 	rm -rf build/executed && mkdir -p build/executed && cp notebooks/*.ipynb build/executed/
-	$(PY) -m pytest --nbmake build/executed/ --overwrite -q --durations=4
+	$(PY) -m pytest --nbmake build/executed/ --overwrite -q --durations=4 \
+		--nbmake-timeout=$$($(PY) -c "from clipviz.teaching.classroom import CELL_TIMEOUT; print(CELL_TIMEOUT)")
 	$(PY) -m clipviz classroom assets
 	$(PY) -m pytest tests/browser -q --durations=4
 

@@ -12,6 +12,7 @@ from nbclient import NotebookClient
 
 from clipviz.data import CsvDataset
 from clipviz.core.model import create_model, save_weights
+from clipviz.teaching.classroom import CELL_TIMEOUT
 from clipviz.teaching.notebook import load_data, load_model
 from test_data import SAMPLE
 
@@ -40,7 +41,7 @@ def run_with_parameters(notebook: Path, overrides: str, cwd: Path) -> nbformat.N
     nb = jupytext.read(notebook)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     cell.source += "\n" + overrides
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
     return nb
 
 

@@ -24,7 +24,8 @@ from ..evaluation.embed import encode_images, encode_texts
 from ..evaluation.zeroshot import PHOTO_TEMPLATE, class_targets, correct, zero_shot_classifier
 from ..references import limits_table
 from ..stats import bootstrap_ci, comparison
-from ..world.negatives import hard_negative, swap_words, with_articles
+from ..world.captions import with_articles
+from ..world.negatives import hard_negative, swap_words
 
 # --- relation probes -------------------------------------------------------------------
 PROBE_RELATIONS = {"left of": "to the left of", "above": "above"}

@@ -69,6 +69,10 @@ WEB_PACKAGES = {
 REGISTRY = "https://registry.npmjs.org"
 TEMPLATES = Path(__file__).parent / "nbconvert_templates"
 SOLUTION_TAG = "solution"
+# The longest a notebook cell may run (seconds) wherever clipviz executes notebooks: the
+# longest cell with the defaults takes about a minute, so a lost kernel message fails fast
+# instead of stalling a run (nbclient's default is to wait forever, the tests' was 300 s)
+CELL_TIMEOUT = 150
 
 
 # --- exercises ---------------------------------------------------------------------
@@ -198,7 +202,7 @@ def executed(name: str, project: Project) -> tuple[nbformat.NotebookNode, float]
             return nb, run_seconds(nb)
     nb = nbformat.read(source, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=True,
+    NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", store_widget_state=True,
                    resources={"metadata": {"path": str(project.notebooks)}}).execute()
     nb.metadata["clipviz"] = {"seconds": round(time.perf_counter() - start, 1)}
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -118,8 +118,13 @@ def _frame_cdf(frames: tuple, colour: str, shape: str) -> list[float]:
     return (np.cumsum(weights) / weights.sum()).tolist()
 
 
-def _article(text: str) -> str:
-    return re.sub(r"\b(a) ([aeiou8])", r"\1n \2", text)
+def with_articles(text: str) -> str:
+    """"a"/"an" set by the next word's sound (as the caption grammar writes them), so that a
+    swap never leaves "an red" behind: a cue that would give the swapped caption away."""
+    def article(match):
+        word = "an" if match.group(2)[0].lower() in "aeiou8" else "a"
+        return (word.capitalize() if match.group(1)[0].isupper() else word) + " " + match.group(2)
+    return re.sub(r"\b(an?|An?) (\w+)", article, text)
 
 
 def _pick(options, u: float):
@@ -184,7 +189,7 @@ class Grammar:
             return CaptionParts(text, frame="unrelated", noise="unrelated")
         wrong = dict(scene["objects"][0], colour=scene["wrong_colour"], shape=scene["wrong_shape"])
         senses = []
-        return CaptionParts(_article("a " + self._object_np(wrong, u[4:6], "", senses)), frame="{a}",
+        return CaptionParts(with_articles("a " + self._object_np(wrong, u[4:6], "", senses)), frame="{a}",
                             noise="wrong", senses=";".join(senses))
 
     def _english(self, scene: dict, u: list) -> CaptionParts:
@@ -245,7 +250,7 @@ class Grammar:
         text = parts.frame.format(a=("a " + np_) if article else np_, np=np_)
         if u[14] < 0.15 and len(objects) < 3:
             text += _pick(FILLERS, u[15])
-        parts.caption, parts.senses = _article(text), ";".join(senses)
+        parts.caption, parts.senses = with_articles(text), ";".join(senses)
         return parts
 
     @staticmethod
@@ -309,4 +314,4 @@ def frame_templates(styles=("flat",)) -> list[str]:
     general frame and those naming `styles`, the ways a caption of this world says a class."""
     frames = FRAMES + tuple(f for style in styles for f in STYLE_FRAMES[style])
     templates = [f.replace("{a}", "a {}").replace("{np}", "{}") for f in frames]
-    return list(dict.fromkeys(_article(t) for t in templates))
+    return list(dict.fromkeys(with_articles(t) for t in templates))

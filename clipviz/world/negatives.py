@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import zlib
 
+from .captions import with_articles
 from .vocabulary import COLOURS, SHAPES
 
 SWAP_KINDS = ("colours", "shapes", "objects")   # objects: colour and shape together (the relation flips)
@@ -42,15 +43,6 @@ def swap_words(caption: str, kind: str) -> str | None:
             return None
         swapped[first], swapped[second] = tokens[second], tokens[first]
     return with_articles("".join(swapped))
-
-
-def with_articles(text: str) -> str:
-    """"a"/"an" set by the next word's sound (as the caption grammar writes them), so that a
-    swap never leaves "an red" behind: a cue that would give the swapped caption away."""
-    def article(match):
-        word = "an" if match.group(2)[0].lower() in "aeiou8" else "a"
-        return (word.capitalize() if match.group(1)[0].isupper() else word) + " " + match.group(2)
-    return re.sub(r"\b(an?|An?) (\w+)", article, text)
 
 
 def hard_negative(caption: str) -> str | None:
