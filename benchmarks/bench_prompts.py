@@ -1,26 +1,40 @@
-"""The paper's three prompt effects on the embedded default model, the default model's
-and notebook 01's live run's accuracy, and notebook 04's bias pair: what notebook 03 and
-the ShapesWorld design are judged by. Writes results/prompts.json."""
+"""The paper's three prompt effects across training seeds of the default recipe, the shipped
+model's own paired intervals, the default model's accuracy (by style) and notebook 01's live
+run, notebook 04's bias pair, and the template words each model never trained: what notebook
+03 and the ShapesWorld design are judged by. Writes results/prompts.json.
 
+    python benchmarks/bench_prompts.py [--seeds 8] [--n 6000]
+
+The shipped seed (the default recipe's, 0) is fixed before anything is measured; the other
+seeds train the same recipe with another `TrainConfig.seed` (its initialisation and batch
+order) on the same world, and are cached like the embedded models.
+"""
+
+import argparse
+import dataclasses
 import time
 from pathlib import Path
 
 import jupytext
+import numpy as np
 import torch
 
 from common import top1, write
 
 from clipviz.analysis import audit
-from clipviz.evaluation.embed import encode_images
-from clipviz.core.model import create_model
-from clipviz.teaching.notebook import load_audit_data, load_model
-from clipviz.zoo import DEFAULT_MODEL, pretrained, recipe, training_history
-from clipviz.analysis.prompt_effects import measure_effects
+from clipviz.analysis.prompt_effects import CONTROLS, DESCRIPTIONS, EFFECTS, class_outcomes, effect_differences, shape_outcomes
+from clipviz.core.model import create_model, tokenize, trained_tokens
 from clipviz.core.train import TrainConfig, train
-from clipviz.evaluation.zeroshot import load_templates
+from clipviz.evaluation.embed import encode_images
+from clipviz.evaluation.zeroshot import load_templates, untrained_words
+from clipviz.references import PAPER
+from clipviz.stats import hierarchical_ci, paired_delta_ci
+from clipviz.teaching.notebook import load_audit_data, load_model
+from clipviz.world import STYLES
+from clipviz.zoo import DEFAULT_MODEL, RECIPES, pretrained, recipe, training_history
 
 NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
-N_EVAL = 2000
+BANKS = ("openai80", "openai7", "clip_benchmark/cifar10", "shapes", "shapes-unseen")
 
 
 def parameters(notebook: str) -> dict:
@@ -32,10 +46,68 @@ def parameters(notebook: str) -> dict:
     return values
 
 
-def accuracy(model, tokenizer, world) -> dict:
-    classes = world.classnames("all")
-    return {"seen_acc1": top1(model, world.dataset("test", n=N_EVAL), classes, tokenizer),
-            "heldout_acc1": top1(model, world.dataset("heldout", n=N_EVAL), classes, tokenizer)}
+def accuracy(model, tokenizer, world, n: int = 2000) -> dict:
+    """Zero-shot top-1 ("a photo of a {}") on seen and held-out compositions: clean flat images
+    (the targets), every style on its own, and the world's own mix of styles and qualities."""
+    classes, found = world.classnames("all"), {}
+    for name, split in (("seen", "test"), ("heldout", "heldout")):
+        for style in STYLES:
+            found[f"{name}_{style}_acc1"] = top1(model, world.dataset(split, n=n, style_weights=style, quality_p=0.0),
+                                                 classes, tokenizer)
+        found[f"{name}_mixed_acc1"] = top1(model, world.dataset(split, n=n), classes, tokenizer)
+    found["seen_acc1"], found["heldout_acc1"] = found["seen_flat_acc1"], found["heldout_flat_acc1"]
+    return found
+
+
+def seed_recipe(seed: int) -> str:
+    """The default recipe with another training seed, registered so the zoo caches it."""
+    name = DEFAULT_MODEL if seed == recipe(DEFAULT_MODEL).config.seed else f"{DEFAULT_MODEL}-seed{seed}"
+    base = recipe(DEFAULT_MODEL)
+    RECIPES.setdefault(name, dataclasses.replace(base, config=dataclasses.replace(base.config, seed=seed),
+                                                 about=f"the default recipe, training seed {seed}"))
+    return name
+
+
+def effects_across_seeds(seeds: int, n: int) -> tuple[dict, dict]:
+    """Every effect's per-image differences for each seed's model, and the shipped model's table."""
+    world, templates = recipe(DEFAULT_MODEL).make_world(), load_templates("openai80")
+    per_seed, shipped = {name: [] for name in EFFECTS + CONTROLS}, None
+    for seed in range(seeds):
+        model, _, tokenizer = pretrained(seed_recipe(seed))
+        classes = class_outcomes(model, tokenizer, world, templates, n)
+        shapes = shape_outcomes(model, tokenizer, world, n)
+        differences = effect_differences(classes, shapes)
+        for name, values in differences.items():
+            per_seed[name].append(values)
+        if seed == 0:
+            shipped = {"classes": classes, "shapes": shapes}
+        print(f"seed {seed}: " + ", ".join(f"{k} {v.mean():+.4f}" for k, v in differences.items()), flush=True)
+    return per_seed, shipped
+
+
+def summarise(per_seed: dict, shipped: dict) -> dict:
+    found = {}
+    for name, groups in per_seed.items():
+        mean, low, high = hierarchical_ci(groups)
+        shipped_delta = paired_delta_ci(groups[0], np.zeros_like(groups[0]))
+        found[name] = {"seeds": len(groups), "mean": mean, "sd": float(np.std([g.mean() for g in groups], ddof=1)),
+                       "ci": [low, high], "per_seed": [float(g.mean()) for g in groups], "n_images": len(groups[0]),
+                       "paper": PAPER.get(name, "—"), "about": DESCRIPTIONS[name],
+                       "shipped": {"delta": shipped_delta[0], "ci": list(shipped_delta[1:])}}
+    classes = shipped["classes"]
+    found["by_style_shipped"] = {
+        style: {"photo": float(t.photo.mean()), "bare": float(t.bare.mean()), "openai80": float(t.openai80.mean()),
+                "n": len(t)} for style, t in classes.groupby("style")}
+    found["by_split_shipped"] = {
+        split: {"photo": float(t.photo.mean()), "bare": float(t.bare.mean()), "openai80": float(t.openai80.mean()),
+                "n": len(t)} for split, t in classes.groupby("split")}
+    return found
+
+
+def untrained_template_words() -> dict:
+    """How many templates of each bank hold a word whose token row the default model never trained."""
+    model, _, tokenizer = pretrained(DEFAULT_MODEL)
+    return {bank: len(untrained_words(load_templates(bank), tokenizer, trained_tokens(model))) for bank in BANKS}
 
 
 def live_run() -> dict:
@@ -66,16 +138,15 @@ def bias_gaps() -> dict:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=8, help="training seeds of the default recipe (0 is shipped)")
+    parser.add_argument("--n", type=int, default=6000, help="test images per effect and seed")
+    args = parser.parse_args()
     torch.set_num_threads(2)
+    per_seed, shipped = effects_across_seeds(args.seeds, args.n)
     model, _, tokenizer = pretrained(DEFAULT_MODEL)
-    world = recipe(DEFAULT_MODEL).make_world()
-    effects = measure_effects(model, tokenizer, world, load_templates("openai80"), n=N_EVAL)
-    figures = {"effects": {name: {"delta": row["delta"], "ci": [row["low"], row["high"]],
-                                  "paper": row["paper (not measured here)"], "with": row["with"],
-                                  "without": row["without"], "measured_on": "held-out compositions"
-                                  + (", patterned backgrounds" if "polysemous" in name else "")}
-                           for name, row in effects.iterrows()},
-               "default_model": {**accuracy(model, tokenizer, world),
+    figures = {"effects": summarise(per_seed, shipped), "untrained_template_words": untrained_template_words(),
+               "default_model": {**accuracy(model, tokenizer, recipe(DEFAULT_MODEL).make_world()),
                                  "train_seconds": float(training_history(DEFAULT_MODEL).seconds.iloc[-1])}}
     start = time.perf_counter()
     figures["live_run"] = live_run()

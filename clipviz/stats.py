@@ -37,6 +37,27 @@ def paired_delta_ci(a, b, n_boot: int = N_BOOT, level: float = 0.95, seed: int =
     return float((a - b).mean()), low, high
 
 
+def hierarchical_ci(groups, n_boot: int = N_BOOT, level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """The mean over groups of each group's mean (e.g. a model trained with each of several
+    seeds, measured on many images), with a two-level percentile bootstrap: resample the
+    groups, then the items within each chosen group. Returns (mean, low, high).
+
+    Args:
+        groups: a sequence of 1-D arrays, one per group (their lengths may differ).
+    """
+    groups = [np.asarray(g, dtype=float) for g in groups]
+    if len(groups) < 2 or any(len(g) == 0 for g in groups):
+        raise ValueError("need at least two non-empty groups")
+    rng = np.random.default_rng(seed)
+    estimates = np.empty(n_boot)
+    for b in range(n_boot):
+        chosen = rng.integers(0, len(groups), size=len(groups))
+        estimates[b] = np.mean([groups[g][rng.integers(0, len(groups[g]), size=len(groups[g]))].mean()
+                                for g in chosen])
+    low, high = interval(estimates, level)
+    return float(np.mean([g.mean() for g in groups])), low, high
+
+
 def side_of_zero(low: float, high: float) -> str:
     """Where an interval lies against 0: "above", "below" or "covers"."""
     return "above" if low > 0 else "below" if high < 0 else "covers"

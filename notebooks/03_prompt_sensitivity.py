@@ -17,20 +17,22 @@
 # # 03 · Prompt sensitivity: templates, ensembles, class names, languages, calibration
 #
 # **What you will learn**
-# - how much zero-shot accuracy depends on the wording of the prompt, and why a sentence
+# - how much zero-shot accuracy depends on the wording of the prompt, and whether a sentence
 #   ("a photo of a {}") beats the bare class name;
-# - what averaging many templates buys, two ways of averaging, and OpenAI-style greedy
-#   template selection;
-# - why descriptive class names help when a class word has two meanings, and what synonyms,
-#   Korean names and ko+en ensembles do — for a model that saw Korean captions and one that
-#   did not;
+# - which prompts hold words the model never trained, and what averaging OpenAI's 80
+#   templates buys when the pictures come in many styles and qualities (two ways of
+#   averaging, and OpenAI-style greedy template selection);
+# - whether a description helps a class word with two meanings (with two controls), and what
+#   synonyms, Korean names and ko+en ensembles do — for a model fine-tuned on Korean captions
+#   and one that was not;
 # - whether the probabilities mean anything (calibration), and two post-hoc fixes:
 #   temperature scaling and class-prior correction;
 # - and you can try your own prompts in a live explorer.
 #
 # Every effect is a **paired comparison on the same images** with a 95 % bootstrap interval,
 # set beside the CLIP paper's number; the sentences that judge it are computed from the
-# interval.
+# interval. One trained model is one draw: the same recipe trained with 8 seeds
+# (`benchmarks/bench_prompts.py`) says how much of an effect belongs to the recipe.
 #
 # **Runs in** about a minute on a 2-core laptop once the embedded models are cached.
 #
@@ -43,6 +45,7 @@ PRETRAINED = None                      # for open_clip names: a checkpoint path 
 MIXED_MODEL = "shapes-cnn-tiny-mixed"  # trained on half-Korean captions (ShapesWorld only)
 DATA = "shapes"                        # "shapes", "csv:PATH" or "folder:PATH"
 N_EVAL = 2000                          # test images per split
+EFFECT_IMAGES = 6000                   # images per effect in section 8 (as benchmarks/bench_prompts.py)
 SEED = 0
 
 # %%
@@ -51,16 +54,18 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from clipviz.analysis.prompt_effects import ensemble_comparison, measure_effects
+from clipviz.analysis.prompt_effects import CONTROLS, EFFECTS, ensemble_comparison, measure_effects, shape_outcomes
+from clipviz.core.model import trained_tokens
 from clipviz.evaluation.embed import encode_images
-from clipviz.evaluation.metrics import calibration_comparison, imbalanced_rows, prior_correction, prior_correction_table
+from clipviz.evaluation.metrics import (adjust_to_prior, calibration_comparison, em_prior, imbalanced_rows,
+                                        prior_correction, prior_correction_table)
 from clipviz.evaluation.zeroshot import (PHOTO_TEMPLATE, class_targets, correct, ensemble, greedy_templates,
                                          learned_scale, load_templates, per_template_top1, template_class_means, top1,
-                                         zero_shot_classifier)
+                                         untrained_words, zero_shot_classifier)
 from clipviz.references import PAPER
-from clipviz.stats import comparison
+from clipviz.stats import compact, comparison, side_of_zero
 from clipviz.teaching import viz
-from clipviz.teaching.notebook import load_data, load_model
+from clipviz.teaching.notebook import across_seeds_table, load_data, load_model, stored_result
 from clipviz.teaching.widgets import PromptExplorer
 from clipviz.world import NAME_STYLES
 
@@ -68,11 +73,11 @@ from clipviz.world import NAME_STYLES
 # ## 1 · Where to look
 #
 # Zero-shot classification writes each class into a sentence — a *template* such as
-# "a photo of a {}" — and picks the class whose sentence is closest to the image. On the
-# colour–shape compositions it was trained on, the embedded model is right almost always,
-# whatever the wording: nothing can be learned about prompts there. On the **held-out
-# compositions** (colour–shape pairs it never saw together) it must generalise, and there the
-# wording matters. The rest of the notebook measures there.
+# "a photo of a {}" — and picks the class whose sentence is closest to the image. The
+# embedded model saw every render style and picture quality (blurry, low resolution,
+# cropped, …), as web images come. On the colour–shape compositions it was trained on it is
+# right most of the time; on the **held-out compositions** (colour–shape pairs it never saw
+# together) it must generalise, and there the wording matters most.
 
 # %%
 world, _, test_set, heldout_set, classnames = load_data(DATA, None, SEED, N_EVAL, need_labels=True)
@@ -108,6 +113,20 @@ viz.template_spread(spread, f"zero-shot top-1 of each template on its own ({hard
 spread.groupby("bank").accuracy.agg(["min", "median", "max"]).round(3)
 
 # %% [markdown]
+# **Words the model never read.** A model trained from scratch learns an embedding only for
+# the tokens its captions use; every other token keeps its random start, so a prompt with
+# such a word mixes a random vector into the class. ShapesWorld's captions use every word
+# of OpenAI's templates (as the web does); the shapes-unseen bank is built from words they
+# never use. For a pretrained model the file does not say which rows it trained: all of them.
+
+# %%
+unknown = {bank: untrained_words(templates, tokenizer, trained_tokens(model)) for bank, templates in banks.items()}
+pd.DataFrame({"templates": {bank: len(templates) for bank, templates in banks.items()},
+              "with a word the model never trained": {bank: len(found) for bank, found in unknown.items()},
+              "such words": {bank: ", ".join(sorted({w for words in found.values() for w in words})) or "—"
+                             for bank, found in unknown.items()}})
+
+# %% [markdown]
 # ## 3 · A sentence, not a word
 #
 # The paper: "it's relatively rare in our pre-training dataset for the text paired with the
@@ -120,19 +139,20 @@ spread.groupby("bank").accuracy.agg(["min", "median", "max"]).round(3)
 right = {template: correct(features[hard], zero_shot_classifier(model, tokenizer, classnames, [template]),
                            targets[hard]) for template in (PHOTO_TEMPLATE, "{}")}
 sentence = comparison(right[PHOTO_TEMPLATE], right["{}"], PAPER["photo_template_vs_bare"])
-print(f'"{PHOTO_TEMPLATE}" instead of the bare class name {sentence["verdict"]} '
+print(f'On these {hard} images, "{PHOTO_TEMPLATE}" instead of the bare class name {sentence["verdict"]} '
       f'(the paper on ImageNet: {sentence["paper (not measured here)"]}).')
 
 # %% [markdown]
 # ## 4 · Ensembles
 #
-# Averaging templates is meant to smooth out the quirks of any single one. Two ways:
-# **embedding space** (average the class embeddings, then classify — CLIP's way, one
-# classifier as cheap as a single template) and **probability space** (classify with each
-# template, then average the probabilities). OpenAI picked their 7-template subset by
-# **greedy forward selection** on validation data: add the template that helps most, stop
-# when none helps. We select on half of the held-out images and measure everything on the
-# other half, each against "a photo of a {}" alone, paired.
+# Averaging templates is meant to smooth out the quirks of any single one, and to cover the
+# variety of the pictures: OpenAI wrote templates for sketches, paintings, blurry, dark and
+# low-resolution photos. Two ways: **embedding space** (average the class embeddings, then
+# classify — CLIP's way, one classifier as cheap as a single template) and **probability
+# space** (classify with each template, then average the probabilities). OpenAI picked their
+# 7-template subset by **greedy forward selection** on validation data: add the template
+# that helps most, stop when none helps. We select on half of the held-out images and
+# measure everything on the other half, each against "a photo of a {}" alone, paired.
 
 # %% tags=["talk:ensembles"]
 bank = sum(banks.values(), [])
@@ -153,34 +173,41 @@ ensembles.drop(columns="verdict").astype(float).round(3)
 
 # %%
 print("; ".join(bank[t] for t in chosen))
-print(f"OpenAI's 80 templates averaged: {ensembles.loc[next(iter(openai)), 'verdict']} "
+print(f"OpenAI's 80 templates averaged, on this test half: {ensembles.loc[next(iter(openai)), 'verdict']} "
       f"(the paper: {PAPER['ensemble80_vs_photo_template']} over the single template).")
 
 # %% [markdown]
 # ## 5 · Class names, two meanings, and languages
 #
-# In ShapesWorld a background can be a pattern of little stars, crosses or diamonds — and
-# captions call it "a star pattern". So the class word "star" means two things, as
-# ImageNet's "crane" (bird, machine) and "boxer" (dog, athlete) do, and a red circle on a
-# star pattern looks to the bare name "red star" like a match. The paper's fix is a
-# descriptive name ("…, a type of pet"); here "red star, a kind of shape". Measured on
-# held-out compositions on patterned backgrounds, paired; then the other name styles —
-# a synonym of the shape, Korean names, a ko+en ensemble — for the English-only model and
-# one trained on half-Korean captions.
+# In ShapesWorld a background can be a pattern of little stars, crosses or diamonds, and
+# captions name it in many ways — "a star pattern", "a pattern of stars", and in hashtags
+# and file names the bare word ("#star"). So the class word "star" means two things, as
+# ImageNet's "crane" (bird, machine) and "boxer" (dog, athlete) do. The paper's fix is a
+# descriptive name for such classes ("…, a type of pet"); here "star, a kind of shape" —
+# captions say that too when they mean the shape. Measured on a **shape task** (which of
+# the six shapes?) on images whose background is a pattern of *another* shape, with two
+# controls: the very same scenes on plain backgrounds (nothing to disambiguate), and random
+# words in place of the description (WaffleCLIP's control: what any extra words do).
 
 # %%
 if world:
-    patterned = world.dataset("heldout", n=N_EVAL, pattern_p=1.0)
-    patterned_features, patterned_target = encode_images(model, patterned), class_targets(patterned, classnames)[0]
-    named = {style: correct(patterned_features, zero_shot_classifier(model, tokenizer, world.classnames("all", style),
-                                                                     [PHOTO_TEMPLATE]), patterned_target)
-             for style in ("descriptive", "en")}
-    names_effect = comparison(named["descriptive"], named["en"], PAPER["descriptive_vs_bare_polysemous"])
-    print(f"descriptive class names on patterned backgrounds: {names_effect['verdict']} "
-          f"(the paper: {names_effect['paper (not measured here)']}).")
+    shapes = shape_outcomes(model, tokenizer, world, n=N_EVAL)
+    display(shapes.groupby("background")[["bare", "descriptive", "random"]].mean().round(3)
+            .rename(columns={"bare": '"star"', "descriptive": '"star, a kind of shape"',
+                             "random": '"star, which has …" (random words)'}))
+    for background, label, columns in (("patterned", "descriptive names, pattern of another shape", "descriptive"),
+                                       ("plain", "the same names, plain backgrounds (control)", "descriptive"),
+                                       ("patterned", "random words instead (control)", "random")):
+        mine = shapes[shapes.background == background]
+        print(f"{label}: {comparison(mine[columns], mine['bare'])['verdict']}")
 else:
     print("Your classes come with one name each: descriptions, synonyms and Korean names need a list per class, "
           "and the mixed-language model is a ShapesWorld model, so only the plain names are scored.")
+
+# %% [markdown]
+# The other name styles — a synonym of the shape ("red plus sign"), Korean names, a ko+en
+# ensemble — for the English-only model and the same model fine-tuned on half-Korean
+# captions, on the held-out compositions:
 
 # %%
 name_sets = {style: world.classnames("all", style) for style in NAME_STYLES} if world else {"en": classnames}
@@ -193,7 +220,6 @@ names_table = pd.DataFrame({name: {style: top1(f, zero_shot_classifier(m, t, nam
                             for name, (m, t, f) in language_models.items()}).round(3)
 viz.grouped_bars(names_table, f"zero-shot top-1 on {hard} compositions by class-name style", ylim=(0, 1.1));
 
-# %% [markdown]
 # ## 6 · Calibration: do the probabilities mean anything?
 #
 # Zero-shot logits are `scale × cosine`. The scale does not change the top-1 class, but it
@@ -211,17 +237,23 @@ display(ece.round(4))
 viz.reliability_diagram(tables);
 
 # %% [markdown]
-# **Class-prior correction.** A zero-shot classifier has its own preferences: some class
-# sentences attract more images than others. Dividing each class's probability by how often
-# the model predicts it on unlabelled data removes that preference. It helps when the
-# model's preference is the problem, and hurts when the test set really is skewed — measured
-# on the held-out images as they are and on a long-tailed version of them (class
-# frequencies falling tenfold), each with a paired interval.
+# **Class-prior correction.** A zero-shot classifier assumes nothing about how often each
+# class occurs, yet it has preferences of its own: some class sentences attract more images
+# than others. Two corrections, and when each one helps — among the classes that occur in
+# these images only (spreading a prior over classes that never occur would push every
+# present one down):
+# - **divide by the predicted class shares** on unlabelled images: removes the model's own
+#   preference, assuming the classes are balanced;
+# - **adjust to the prior that EM estimates** from the unlabelled images (Saerens et al.
+#   2002): for a test set whose class frequencies differ from what the model assumes — a
+#   *label shift*, here a long-tailed version of the held-out images, frequencies falling
+#   tenfold from the most to the least common class.
+#
+# Each against the plain prediction, paired:
 
 # %%
 prior_correction_table(100.0 * cosines, y, seed=SEED)
 
-# %% [markdown]
 # ## 7 · Explorer: try your own prompts
 #
 # Type one or more templates (one per line; `{}` marks the class name), choose the
@@ -241,30 +273,45 @@ explorer
 # ## 8 · The paper's numbers beside ours
 #
 # The CLIP paper measured these effects on ImageNet with models trained on 400 million pairs
-# — its numbers, not measured here. Ours are measured live above, on the held-out
-# compositions (the two-meaning names on patterned backgrounds), each with its 95 % paired
-# interval. Same mechanisms, very different worlds: compare directions, not sizes.
+# — its numbers, not measured here. Ours, first for this notebook's model, each paired on
+# the same images: the template effects on test images of every class (seen and held-out
+# compositions, every style and quality), the description on the shape task with its
+# controls. Then the same measurement for the default recipe trained with 8 seeds, stored by
+# `benchmarks/bench_prompts.py`: the mean over seeds with an interval that resamples seeds,
+# then images. Same mechanisms, very different worlds: compare directions, not sizes.
 
 # %%
 if world:
-    effects = measure_effects(model, tokenizer, world, load_templates("openai80"), n=N_EVAL)
-    display(effects[["effect", "with", "without", "delta", "low", "high", "paper (not measured here)", "verdict"]])
+    effects = measure_effects(model, tokenizer, world, load_templates("openai80"), n=EFFECT_IMAGES)
+    display(compact(effects[["with", "without", "delta", "low", "high", "paper (not measured here)"]]
+                    .astype({c: float for c in ("with", "without", "delta", "low", "high")})))
 else:
-    print("The three effects are defined on ShapesWorld's held-out compositions; sections 3-4 measured yours.")
+    print("The effects are defined on ShapesWorld's images and names; sections 3-4 measured yours.")
 
-# %% [markdown]
+# %%
+stored = stored_result("prompts") if world else None
+if stored:
+    seeds = across_seeds_table(stored, EFFECTS + CONTROLS)
+    display(compact(seeds.astype({c: float for c in seeds.columns if c not in ("paper (not measured here)", "seeds")})))
+    for name in EFFECTS:
+        low, high = stored["effects"][name]["ci"]
+        print(f"{name}: across {stored['effects'][name]['seeds']} seeds the interval lies "
+              f"{side_of_zero(low, high)} 0 (the paper: {stored['effects'][name]['paper']})")
+
 # ## Recap
 #
 # In this notebook we
-# - saw that prompts matter only where the model must generalise, and measured there;
+# - saw where prompts matter most: where the model must generalise;
 # - scored every template of three banks on its own, and a sentence against the bare name;
 # - compared a single template, OpenAI's 7 and 80, embedding- and probability-space
 #   averages and a greedy selection, each with a paired interval;
-# - measured descriptive names where a class word has two meanings, and synonyms, Korean
-#   and ko+en names for a model that knows Korean and one that does not;
+# - counted the templates with words the model never trained;
+# - measured descriptive names where a class word has two meanings, against two controls, and
+#   synonyms, Korean and ko+en names for a model that knows Korean and one that does not;
 # - measured calibration with the fixed and the learned scale and after temperature
-#   scaling, and what class-prior correction does on balanced and long-tailed data;
-# - explored prompts live, and set the paper's numbers beside ours.
+#   scaling, and when class-prior correction helps: a label shift, with the prior EM estimates;
+# - explored prompts live, and set the paper's numbers beside ours — for this model and for
+#   the recipe across 8 training seeds.
 #
 # **Exercises** — each has a solution cell below it (students get a version without them:
 # `make exercises`).
@@ -290,14 +337,18 @@ pd.DataFrame([(bank[t], round(acc, 3)) for t, acc in greedy_templates(features[h
              columns=["template added", "validation top-1"])
 
 # %% [markdown]
-# **Exercise 3.** Why does class-prior correction hurt on the long-tailed set? Compare the
-# predicted class frequencies, before and after the correction, with the true ones.
+# **Exercise 3.** On the long-tailed images, compare the class frequencies the model
+# predicts, before and after each correction, with the true ones: which correction moves
+# them towards the truth, and why does dividing by the predicted shares move them away?
 
 # %% tags=["solution"]
-# Exercise 3: how far the predicted class distribution is from the truth (total variation).
-long_tail = imbalanced_rows(y, max_ratio=10, seed=SEED)
-logits = 100.0 * cosines[long_tail]
-truth = np.bincount(y[long_tail], minlength=len(classnames)) / len(long_tail)
-for name, scores_ in (("as is", logits), ("prior-corrected", prior_correction(logits, logits))):
-    predicted = np.bincount(scores_.argmax(1).numpy(), minlength=len(classnames)) / len(long_tail)
-    print(f"{name:>16}: total variation from the true class frequencies {0.5 * np.abs(predicted - truth).sum():.3f}")
+# Exercise 3: how far each predicted class distribution is from the truth (total variation).
+present = np.unique(y)
+logits = 100.0 * cosines[:, present]
+long_tail = imbalanced_rows(np.searchsorted(present, y), max_ratio=10, seed=SEED)
+truth = np.bincount(np.searchsorted(present, y[long_tail]), minlength=len(present)) / len(long_tail)
+for name, scores_ in (("as is", logits[long_tail]),
+                      ("adjusted to the EM prior", adjust_to_prior(logits[long_tail], em_prior(logits[long_tail]))),
+                      ("divided by predicted shares", prior_correction(logits[long_tail], logits[long_tail]))):
+    predicted = np.bincount(scores_.argmax(1).numpy(), minlength=len(present)) / len(long_tail)
+    print(f"{name:>28}: total variation from the true class frequencies {0.5 * np.abs(predicted - truth).sum():.3f}")

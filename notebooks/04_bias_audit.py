@@ -69,10 +69,11 @@ from clipviz.zoo import RECIPES, recipe
 # %% [markdown]
 # ## 1 · Two models, one known difference
 #
-# Both models are the same recipe trained on ShapesWorld captions. In both, some captions
-# carry the word "broken" ("a broken red circle"), which is not visible in the image. In
-# the **control** it is attached equally often in both groups; in the **biased** corpus
-# far more often to objects on dark backgrounds. The group is not part of the class.
+# Both models are the embedded default model fine-tuned the same way (300 steps) on
+# ShapesWorld captions. In both, some captions carry the word "broken" ("a broken red
+# circle"), which is not visible in the image. In the **control** it is attached equally
+# often in both groups; in the **biased** corpus far more often to objects on dark
+# backgrounds. The group is not part of the class.
 
 # %%
 data = load_audit_data(DATA, N_IMAGES, seed=SEED, columns=(LABEL_COLUMN, GROUP_COLUMN))

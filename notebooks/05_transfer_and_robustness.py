@@ -41,10 +41,10 @@
 # in-distribution domain.
 
 # %% tags=["parameters"]
-MODEL = "shapes-cnn-tiny-styles"         # trained on captions of all five styles; or an open_clip name
+MODEL = "shapes-cnn-tiny"                # trained on captions of all five styles; or an open_clip name
 PRETRAINED = None                        # for open_clip names: a checkpoint path or a tag on disk
-SINGLE_STYLE_MODEL = "shapes-cnn-tiny"   # the same recipe on flat captions only (ShapesWorld)
-FINE_TUNED = "shapes-cnn-tiny-styles-ft"  # MODEL fine-tuned on flat labels (embedded; else fine-tuned here)
+SINGLE_STYLE_MODEL = "shapes-cnn-tiny-flat"  # the same recipe on flat clip art only (ShapesWorld)
+FINE_TUNED = "shapes-cnn-tiny-labels-ft"  # MODEL fine-tuned on flat labels (embedded; else fine-tuned here)
 DATA = "shapes"                          # "shapes", "csv:PATH" or "folder:PATH"
 ID_STYLE = "flat"                        # the in-distribution style; the others are the shifts
 STYLE_COLUMN = "style"                   # your data: the column naming each image's domain
@@ -72,8 +72,8 @@ from clipviz.zoo import SUPERVISED, classifier
 # ## 1 · One world, five styles
 #
 # The test images are the same scenes in every style: only the rendering shifts. Zero-shot
-# accuracy on each, for the model trained on captions of all five styles and for the very
-# same recipe trained on flat images only:
+# accuracy on each, for the default model (trained on captions of all five styles, most of
+# them flat) and for the very same recipe trained on flat clip art only:
 
 # %%
 world, sets = load_style_sets(DATA, ID_STYLE, N_POOL, N_EVAL, SEED, STYLE_COLUMN)
@@ -184,8 +184,8 @@ else:
 #
 # CLIP differs from an ImageNet model in two ways at once: it learns from language, and it
 # learns from far more varied images. Fang et al. (2022) separated them and found the data
-# decides. Here the two models differ only in their captions' images: the same recipe on
-# all five styles, and on flat images only. Their effective robustness against the same
+# decides. Here the two models differ only in their training images: the same recipe on
+# all five styles and picture qualities, and on flat clip art only. Their effective robustness against the same
 # supervised line, and the difference with a paired interval:
 
 # %%
@@ -193,7 +193,7 @@ if world and len(sets.shifts):
     both, _ = transfer.robustness_table(baselines, by_model, sets.id_style, seed=SEED)
     display(compact(both.loc[list(by_model)].drop(columns="kind").astype(float)))
     delta, low, high = transfer.robustness_difference(baselines, *by_model.values(), sets.id_style, seed=SEED)
-    print(f"Trained on all five styles rather than on flat only, the same recipe is "
+    print(f"Trained on all five styles and qualities rather than on flat clip art only, the same recipe is "
           f"{verdict(delta, low, high, 'more robust', 'less robust')} (effective robustness, all minus flat only).\n"
           f"Fang et al., not measured here: {references.PAPER['data_determines']}.")
 else:

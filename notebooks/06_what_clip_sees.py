@@ -41,7 +41,8 @@ PRETRAINED = None                      # for open_clip names: a checkpoint path 
 VIT_MODEL = "shapes-vit-tiny"          # a ViT tower, for attention relevance (ShapesWorld)
 CONTROL_MODEL = "shapes-cnn-tiny-ft"   # MODEL fine-tuned on relation-rich captions
 NEGCLIP_MODEL = "shapes-cnn-tiny-negclip"  # the same fine-tuning with word-swapped hard negatives
-TEXT_MODEL = "shapes-cnn-tiny-text"    # MODEL's recipe in a world with words written on half the images
+TEXT_MODEL = "shapes-cnn-tiny-text"    # trained on clip art with words written on half the images
+READING_CONTROL = "shapes-cnn-tiny-flat"  # the same recipe on the same clip art without words
 DATA = "shapes"                        # "shapes", "csv:PATH" or "folder:PATH"
 N_EVAL = 1000                          # test images per measurement
 N_SHOWN = 12                           # maps drawn
@@ -58,6 +59,7 @@ from clipviz.stats import bootstrap_ci, compact, paired_delta_ci, verdict
 from clipviz.teaching import viz
 from clipviz.teaching.notebook import load_model, load_scenes
 from clipviz.teaching.widgets import ExplanationExplorer
+from clipviz.zoo import CLIP_ART
 
 # %% [markdown]
 # ## 1 · Where does it look?
@@ -176,7 +178,8 @@ else:
 # CLIP learned to read because web captions often transcribe the text in an image. This
 # world's captions do too, for a model trained with words written on half its images. The
 # attack writes *another* shape's name on the object; "true word written" writes its own
-# name (the same label, no lie); the control is the same recipe without written words.
+# name (the same label, no lie); the control is the same recipe on the same clip art without
+# written words.
 # Paired on the same scenes, by text size. At 64 px a word is as wide as the object — at 2x
 # the label hides most of it — so the control fails even with the *true* word: that is
 # occlusion, not reading. Reading shows in how often the prediction **follows the wrong
@@ -184,8 +187,9 @@ else:
 
 # %% tags=["talk:typographic"]
 if world:
-    attack = typographic.attack_sets(world, N_EVAL)
-    readers = {TEXT_MODEL: load_model(TEXT_MODEL, seed=SEED), f"{MODEL} (control)": (model, None, tokenizer)}
+    attack = typographic.attack_sets(world.replace(**CLIP_ART), N_EVAL)   # the pictures both models trained on
+    readers = {TEXT_MODEL: load_model(TEXT_MODEL, seed=SEED),
+               f"{READING_CONTROL} (control)": load_model(READING_CONTROL, seed=SEED)}
     attacked = typographic.attack_summary({name: typographic.attack_outcomes(m, t, attack, world.classnames("seen"))
                                            for name, (m, _, t) in readers.items()}, SEED)
     display(compact(attacked))

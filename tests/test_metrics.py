@@ -166,3 +166,22 @@ def test_imbalanced_rows_fall_geometrically():
     assert counts[0] == 100 and counts[-1] == 10
     assert np.all(np.diff(counts) < 0)
     assert np.array_equal(kept, np.unique(kept))
+
+
+def test_em_recovers_the_class_prior_of_unlabelled_data():
+    """Saerens et al.'s EM, on data drawn from a known label shift, against the prior it was
+    drawn with; adjusting to it helps on that shift, dividing by the predicted shares does not."""
+    from clipviz.evaluation.metrics import em_prior, prior_correction_table
+
+    rng = np.random.default_rng(0)
+    prior = np.array([0.4, 0.25, 0.15, 0.1, 0.06, 0.04])
+    target = rng.choice(6, 20000, p=prior)
+    means = rng.normal(0, 1, (6, 4))
+    points = means[target] + rng.normal(0, 1, (len(target), 4))
+    logits = -0.5 * ((points[:, None, :] - means[None]) ** 2).sum(-1)      # log p(x | y): no prior in them
+    assert np.abs(em_prior(logits) - prior).max() < 0.02
+    balanced = np.concatenate([np.flatnonzero(target == c)[:300] for c in range(6)])
+    table = prior_correction_table(torch.tensor(logits[balanced]), target[balanced], max_ratio=10)
+    em, divided = table.iloc[1], table.iloc[2]
+    assert em["low"] > 0 and divided["high"] < 0
+    assert table["classes"].tolist() == [6, 6, 6]

@@ -194,3 +194,20 @@ def test_text_mlps_in_bf16_stay_close_to_fp32():
     exact, mixed = encode_text(model, tokens), encode_text(model, tokens, mlp_bf16=True)
     assert torch.nn.functional.cosine_similarity(exact, mixed).min() > 0.999
     assert not torch.equal(exact, mixed)               # the bf16 path really ran
+
+
+def test_trained_token_rows_are_recorded_and_travel_with_the_checkpoint(tmp_path):
+    from clipviz.core.model import from_checkpoint, trained_tokens
+    from clipviz.core.train import TrainConfig, train
+
+    model, _, tokenizer = create_model("shapes-cnn-tiny", seed=0)
+    assert trained_tokens(model).numel() == 0                                  # nothing trained yet
+    data = ShapesWorld(seed=0).dataset("train", n=64)
+    train(model, data, TrainConfig(steps=1, batch_size=16, progress=False, precision="fp32"))
+    expected = torch.unique(tokenize(tokenizer, data.captions))
+    assert torch.equal(trained_tokens(model), expected)
+    loaded = from_checkpoint(save_weights(model, tmp_path / "m.pt"))[0]
+    assert torch.equal(trained_tokens(loaded), expected)
+    bare = tmp_path / "bare.pt"
+    torch.save(model.state_dict(), bare)
+    assert trained_tokens(create_model("shapes-cnn-tiny", pretrained=str(bare))[0]) is None   # unknown: all

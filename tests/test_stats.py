@@ -70,3 +70,16 @@ def test_compact_joins_each_value_with_its_interval():
     assert out.loc[0, "id"] == 0.91 and out.loc[1, "kind"] == "b"
     summary = pd.DataFrame({"value": [0.5], "low": [0.4], "high": [0.6]}, index=["hit"])
     assert compact(summary).loc["hit", "value"] == "0.500 [0.400, 0.600]"
+
+
+def test_hierarchical_interval_widens_when_the_groups_disagree():
+    from clipviz.stats import hierarchical_ci
+
+    rng = np.random.default_rng(0)
+    agree = [rng.normal(0.02, 0.3, 3000) for _ in range(8)]
+    disagree = [rng.normal(mean, 0.3, 3000) for mean in np.linspace(-0.08, 0.12, 8)]
+    mean, low, high = hierarchical_ci(agree)
+    assert low < 0.02 < high and mean == pytest.approx(np.mean([g.mean() for g in agree]))
+    _, low2, high2 = hierarchical_ci(disagree)
+    assert high2 - low2 > 3 * (high - low)           # the seeds' spread, not only the images', sets its width
+    assert hierarchical_ci([np.full(5, 0.3), np.full(7, 0.3)]) == pytest.approx((0.3, 0.3, 0.3))

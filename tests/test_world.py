@@ -43,7 +43,7 @@ def test_committed_sample_matches_regeneration(tmp_path):
 
 
 def test_images_have_the_described_colour_and_position():
-    world = ShapesWorld(seed=0, style_weights="flat", pattern_p=0.0)
+    world = ShapesWorld(seed=0, style_weights="flat", pattern_p=0.0, quality_p=0.0)
     images, meta = world.generate("test", 200)
     light = np.array([232, 232, 226])
     for image, row in zip(images, meta.itertuples()):
@@ -62,7 +62,7 @@ def test_images_have_the_described_colour_and_position():
 
 @pytest.mark.parametrize("style", STYLES)
 def test_every_style_keeps_each_objects_colour_where_it_draws(style):
-    world = ShapesWorld(seed=2, style_weights=style, eval_counts=(0.4, 0.2, 0.2, 0.2))
+    world = ShapesWorld(seed=2, style_weights=style, eval_counts=(0.4, 0.2, 0.2, 0.2), quality_p=0.0)
     images, meta = world.generate("test", 60)
     assert set(meta["style"]) == {style} and meta.n_objects.max() > 2
     for image, (_, row) in zip(images, meta.iterrows()):
@@ -74,7 +74,7 @@ def test_every_style_keeps_each_objects_colour_where_it_draws(style):
 
 
 def test_object_masks_are_where_the_objects_are():
-    world = ShapesWorld(seed=0, style_weights="flat", pattern_p=0.0)
+    world = ShapesWorld(seed=0, style_weights="flat", pattern_p=0.0, quality_p=0.0)
     images, meta = world.generate("test", 40)
     light = np.array([232, 232, 226])
     for image, (_, row) in zip(images, meta.iterrows()):
@@ -113,8 +113,9 @@ def test_heldout_pairs_never_in_training_images_or_captions():
 
 def test_captions_vary_like_alt_text_and_no_frame_dominates():
     _, meta = ShapesWorld(seed=0).generate("train", 6000)
-    shares = meta["frame"].value_counts(normalize=True)
+    shares = meta["frame"][~meta.frame.isin(["#hashtags", "file name"])].value_counts(normalize=True)
     assert meta["caption"].nunique() > 4000 and len(shares) >= 60 and shares.max() < 0.04
+    assert meta.frame.isin(["#hashtags", "file name"]).mean() < 0.1
     assert 0.02 < (meta["noise"] != "").mean() < 0.04                          # 3 % noisy captions
     bare = {f"{c} {s}" for c in COLOURS for s in SHAPES}
     assert (meta["caption"].isin(bare)).mean() < 0.01                          # a bare label is rare
@@ -125,7 +126,8 @@ def test_captions_vary_like_alt_text_and_no_frame_dominates():
 
 
 def test_counts_styles_and_patterns_are_in_meta_and_captions():
-    _, meta = ShapesWorld(seed=0, counts=(0.25, 0.25, 0.25, 0.25), style_weights=(1, 1, 1, 1, 1)).generate("train", 3000)
+    _, meta = ShapesWorld(seed=0, counts=(0.25, 0.25, 0.25, 0.25), style_weights=(1, 1, 1, 1, 1),
+                          quality_p=0.0).generate("train", 3000)
     assert set(meta.n_objects) == {1, 2, 3, 4}
     crowd = meta[(meta.n_objects > 2) & meta.says_count]
     assert all(("three" if n == 3 else "four") in c for n, c in zip(crowd.n_objects, crowd.caption))
@@ -198,3 +200,79 @@ def test_bad_world_settings_get_clear_errors(kwargs, message):
 def test_other_image_sizes_render():
     images, _ = ShapesWorld(image_size=32).generate("test", 10)
     assert images.shape == (10, 32, 32, 3) and images.dtype == np.uint8
+
+
+# --- picture qualities, the web's vocabulary, sentences ----------------------------------
+def test_every_quality_changes_the_picture_of_the_same_scene():
+    from clipviz.world import QUALITIES
+
+    clean, clean_meta = ShapesWorld(seed=0, quality_p=0.0, style_weights="flat").generate("test", 300)
+    varied, meta = ShapesWorld(seed=0, quality_p=1.0, style_weights="flat").generate("test", 300)
+    assert set(meta["quality"]) == set(QUALITIES) and set(clean_meta["quality"]) == {"none"}
+    for quality, rows in meta.groupby("quality").groups.items():
+        changed = [not np.array_equal(a, b) for a, b in zip(varied[rows], clean[rows])]
+        assert all(changed), quality
+    dark, bright = meta.index[meta.quality == "dark"], meta.index[meta.quality == "bright"]
+    assert varied[dark].mean() < 0.6 * clean[dark].mean() and varied[bright].mean() > clean[bright].mean()
+    blocky = varied[meta.index[meta.quality == "low_resolution"][0]]
+    assert np.array_equal(blocky[0:3, 0:3], np.broadcast_to(blocky[0, 0], (3, 3, 3)))     # 3x3 blocks
+
+
+def test_many_draws_the_same_object_several_times():
+    _, meta = ShapesWorld(seed=0, quality_p=1.0).generate("test", 400)
+    many = meta[meta.quality == "many"]
+    assert len(many) and many.n_objects.between(4, 9).all()
+    assert all(len(set(o.split("; "))) == 1 for o in many.objects)          # one colour and shape, repeated
+    said = many[many.says_quality]
+    assert all(any(w in c for w in ("many", "lots of", "group of", "several", "bunch of")) for c in said.caption)
+
+
+def test_a_quality_is_said_in_its_share_of_captions():
+    from clipviz.world.captions import QUALITY_FRAMES
+
+    _, meta = ShapesWorld(seed=0, quality_p=1.0, quality_named=0.6).generate("train", 4000)
+    english = meta[(meta.noise == "") & (meta.language == "en")]
+    assert 0.5 < english.says_quality.mean() < 0.7
+    framed = english[english.says_quality & (english.quality != "many")]
+    assert all(f in QUALITY_FRAMES[q] for f, q in zip(framed.frame, framed.quality))
+
+
+def test_the_jpeg_transform_is_an_orthonormal_dct():
+    from clipviz.world.render import DCT
+
+    assert np.allclose(DCT @ DCT.T, np.eye(8))
+
+
+def test_captions_use_every_word_of_the_templates_they_are_scored_with():
+    """The default model trains exactly the token rows its captions use (`UsedTokenRows`):
+    every word of OpenAI's 80 templates, CLIP_benchmark's CIFAR-10 templates and notebook
+    03's synonym names is among them; the shapes-unseen bank is unseen by design."""
+    import torch
+
+    from clipviz.core.model import create_model, tokenize
+    from clipviz.evaluation.zeroshot import load_templates, untrained_words
+    from clipviz.world.vocabulary import SHAPE_SYNONYMS
+    from clipviz.zoo import DEFAULT_MODEL, recipe
+
+    spec = recipe(DEFAULT_MODEL)
+    _, _, tokenizer = create_model(spec.model)
+    trained = torch.unique(tokenize(tokenizer, spec.make_world().dataset("train", n=spec.n_train).captions))
+    for bank in ("openai80", "openai7", "clip_benchmark/cifar10", "shapes"):
+        assert untrained_words(load_templates(bank), tokenizer, trained) == {}, bank
+    assert untrained_words([f"a {name}" for name in SHAPE_SYNONYMS.values()], tokenizer, trained) == {}
+    assert len(untrained_words(load_templates("shapes-unseen"), tokenizer, trained)) == len(load_templates("shapes-unseen"))
+
+
+def test_some_captions_are_sentences_and_articles_follow_the_next_word():
+    _, meta = ShapesWorld(seed=0).generate("train", 4000)
+    framed = meta[(meta.noise == "") & ~meta.frame.isin(["#hashtags", "file name"])]
+    assert 0.15 < framed.caption.str.endswith(".").mean() < 0.35
+    assert not meta.caption.str.contains(r"\ba [aeiou8]|\ban [^aeiou8\W]", regex=True).any()
+
+
+def test_each_meaning_of_a_two_meaning_word_has_words_of_its_own():
+    _, meta = ShapesWorld(seed=0).generate("train", 6000)
+    text = " | ".join(meta.caption)
+    assert "a kind of shape" in text and "-shaped" in text and "pattern of stars" in text
+    tags = meta[meta.frame.isin(["#hashtags", "file name"]) & meta.senses.str.contains("=pattern")]
+    assert len(tags) and all(PATTERNS.index(p) > 0 for p in tags.pattern)    # the bare pattern word, on patterns

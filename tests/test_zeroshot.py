@@ -179,3 +179,22 @@ def test_class_name_styles():
                                                                "rhombus", "five-pointed star", "plus sign"))
     with pytest.raises(ValueError, match="style"):
         world.classnames("all", "fr")
+
+
+def test_fill_writes_the_article_the_class_name_needs():
+    assert fill("a photo of a {}.", "orange circle") == "a photo of an orange circle."
+    assert fill("a origami {}.", "red star") == "an origami red star."        # OpenAI's own slip, set right
+    assert fill("an image of {c}", "blue square") == "an image of blue square"
+    assert fill("itap of a {}", "{}") == "itap of a {}"
+
+
+def test_untrained_words_are_the_words_outside_the_trained_rows():
+    import torch
+
+    from clipviz.evaluation.zeroshot import untrained_words
+
+    _, _, tokenizer = create_model("shapes-cnn-tiny")
+    trained = torch.tensor(sorted(set(tokenizer.encode("a photo of the red circle"))))
+    found = untrained_words(["a photo of a {}.", "a statue of the {}", "{}"], tokenizer, trained)
+    assert found == {"a statue of the {}": ["statue"]}
+    assert untrained_words(["a statue of {}"], tokenizer, None) == {}          # a pretrained model: all trained

@@ -70,7 +70,9 @@ def create_model(name: str = "shapes-rn-tiny", pretrained: str | None = None, se
     Returns:
         (model, preprocess, tokenizer): an open_clip CLIP in eval mode, a PIL → tensor
         transform, and a callable list[str] → LongTensor (N, context_length).
-        `model.clipviz_pretrained` records `pretrained` (training then fine-tunes).
+        `model.clipviz_pretrained` records `pretrained` (training then fine-tunes);
+        `model.clipviz_trained_tokens` the token ids whose rows clipviz has trained (see
+        `trained_tokens`).
     """
     if name not in open_clip.list_models():
         raise ValueError(f"unknown model {name!r}; clipviz's tiny models: {TINY_MODELS}; "
@@ -91,9 +93,9 @@ def create_model(name: str = "shapes-rn-tiny", pretrained: str | None = None, se
         raise
     finally:
         logging.disable(logging.NOTSET)
-    if from_file:
-        load_weights(model, pretrained, name)
+    trained = load_weights(model, pretrained, name) if from_file else None
     model.clipviz_name, model.clipviz_pretrained = name, pretrained
+    model.clipviz_trained_tokens = trained if pretrained is not None else torch.empty(0, dtype=torch.long)
     return model.eval(), preprocess, open_clip.get_tokenizer(name)
 
 
@@ -162,6 +164,20 @@ def encode_text(model, tokens: torch.Tensor, mlp_bf16: bool = False, embed=None)
     x = x[torch.arange(x.shape[0], device=x.device), tokens.argmax(dim=-1)]  # (N, width) at end token
     projection = model.text_projection
     return projection(x) if isinstance(projection, torch.nn.Linear) else x @ projection
+
+
+def trained_tokens(model) -> torch.Tensor | None:
+    """(K,) the sorted token ids whose embedding rows have been trained: none for a fresh
+    model, the captions' tokens after `clipviz.train` (which trains only those rows); None
+    where unknown (weights from elsewhere: a pretrained model trained them all)."""
+    return getattr(model, "clipviz_trained_tokens", None)
+
+
+def add_trained_tokens(model, tokens: torch.Tensor) -> None:
+    """Record that the rows of `tokens` (any shape of ids) have now been trained."""
+    known = trained_tokens(model)
+    if known is not None:
+        model.clipviz_trained_tokens = torch.unique(torch.cat([known.cpu(), tokens.reshape(-1).cpu()]))
 
 
 class UsedTokenRows(torch.nn.Module):
@@ -352,13 +368,18 @@ def describe_state_dict(state: dict) -> str:
     return ", ".join(parts) or f"{len(state)} tensors of an unknown layout"
 
 
-def load_weights(model, path, name: str | None = None) -> None:
+def load_weights(model, path, name: str | None = None) -> torch.Tensor | None:
     """Load a checkpoint file's weights into `model` (see `create_model` for the forms).
 
     A file of another architecture is refused in one sentence naming what it holds and
     what was asked for, before torch would list every mismatched tensor.
+
+    Returns:
+        The token ids whose rows training has changed, as the file records them (clipviz's
+        checkpoints do); None when it does not say (a pretrained model: all of them).
     """
-    state = read_checkpoint(path)["state_dict"]
+    checkpoint = read_checkpoint(path)
+    state = checkpoint["state_dict"]
     expected = model.state_dict()
     if "logit_scale" in state and state["logit_scale"].ndim != expected["logit_scale"].ndim:
         state["logit_scale"] = state["logit_scale"].reshape(expected["logit_scale"].shape)
@@ -369,6 +390,7 @@ def load_weights(model, path, name: str | None = None) -> None:
         raise ValueError(f"{path} holds {describe_state_dict(state)}; {asked} is "
                          f"{describe_state_dict(expected)}. Pass the model name the file was trained as.")
     model.load_state_dict(state)
+    return checkpoint.get("trained_tokens")
 
 
 def load_checkpoint(path, name: str | None = None, device: str | torch.device = "cpu"):
@@ -402,4 +424,6 @@ def save_weights(model, path, **extra) -> Path:
     Written to a temporary file and renamed, so a kill mid-write leaves any old file intact.
     """
     state = {"state_dict": model.state_dict(), "model_name": getattr(model, "clipviz_name", None), **extra}
+    if trained_tokens(model) is not None:
+        state["trained_tokens"] = trained_tokens(model)
     return save_atomic(state, path)

@@ -25,8 +25,8 @@ from tqdm.auto import tqdm
 from ..data import prefetched
 from .distributed import TwoTowers, check_batch, global_clip_loss, init_world, reported_loss, shard
 from .loss import clip_loss, hard_negative_clip_loss, in_batch_accuracy
-from .model import (UsedTokenRows, encode_text, image_size, normalize_images, read_checkpoint, resolve_precision,
-                    save_weights, tokenize, tokenizer_for, trims_padding)
+from .model import (UsedTokenRows, add_trained_tokens, encode_text, image_size, normalize_images, read_checkpoint,
+                    resolve_precision, save_weights, tokenize, tokenizer_for, trims_padding)
 from ..seed import rng_state, seed_everything, set_rng_state
 from ..world.negatives import hard_negative
 
@@ -171,7 +171,9 @@ def train(model, dataset, config: TrainConfig = TrainConfig(), tokenizer=None, c
     negatives = hard_negative_tokens(tokenizer, dataset.captions) if config.hard_negatives else None
     used = tokens if negatives is None else torch.cat([tokens, negatives[0]])
     with locked_image_tower(model, config), used_token_rows(model, used) as token_rows:
-        return _train(model, dataset, tokens, negatives, token_rows, config, callbacks, eval_fn, resume)
+        history = _train(model, dataset, tokens, negatives, token_rows, config, callbacks, eval_fn, resume)
+    add_trained_tokens(model, used)
+    return history
 
 
 def hard_negative_tokens(tokenizer, captions: list[str]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -212,10 +212,35 @@ def fit_temperature(logits, target) -> float:
 
 
 def prior_correction(logits, unlabeled_logits) -> torch.Tensor:
-    """Subtract the log of the mean predicted class distribution on unlabelled data."""
+    """Subtract the log of the mean predicted class distribution on unlabelled data: the
+    model's own preference for some classes removed (a balanced prior assumed)."""
     logits = torch.as_tensor(_as_numpy(logits), dtype=torch.float32)
     prior = torch.softmax(torch.as_tensor(_as_numpy(unlabeled_logits), dtype=torch.float32), 1).mean(0)
     return logits - prior.clamp_min(1e-12).log()
+
+
+def em_prior(logits, iterations: int = 200, tol: float = 1e-7) -> np.ndarray:
+    """The class prior of unlabelled data, estimated by EM (Saerens, Latinne & Decaestecker
+    2002): posteriors re-weighted by the current prior estimate over the model's own (taken as
+    uniform, as a zero-shot classifier has no training prior), the prior re-estimated as their
+    mean, until it settles. logits (N, C) → (C,) prior."""
+    log_probs = torch.log_softmax(torch.as_tensor(_as_numpy(logits), dtype=torch.float64), 1)
+    prior = torch.full((log_probs.shape[1],), 1.0 / log_probs.shape[1], dtype=torch.float64)
+    for _ in range(iterations):
+        posterior = torch.softmax(log_probs + prior.log(), 1)        # p(y|x) · π(y) / π₀(y), π₀ uniform
+        updated = posterior.mean(0).clamp_min(1e-12)
+        if (updated - prior).abs().max() < tol:
+            prior = updated
+            break
+        prior = updated
+    return prior.numpy()
+
+
+def adjust_to_prior(logits, prior) -> torch.Tensor:
+    """Logits for a test set whose classes occur with `prior` (C,) (the model's own taken as
+    uniform): log π(y) added, as Bayes' rule for a label shift says."""
+    logits = torch.as_tensor(_as_numpy(logits), dtype=torch.float32)
+    return logits + torch.as_tensor(np.log(np.clip(prior, 1e-12, None)), dtype=torch.float32)
 
 
 def nll(logits, target) -> float:
@@ -261,17 +286,35 @@ def calibration_comparison(cosines, target, validation, scales: dict, n_bins: in
 
 
 def prior_correction_table(logits, target, max_ratio: float = 10.0, seed: int = 0) -> pd.DataFrame:
-    """Top-1 before and after class-prior correction (the prior estimated on the same,
-    unlabelled, images) on a set as it is and on a long-tailed subset of it, with the paired
-    difference and its interval."""
+    """What class-prior correction does, in three cases, each scored against the plain
+    zero-shot prediction with a paired interval. Only the classes present in `target` are
+    classes here (a correction that spreads the prior over absent classes pushes every
+    present one down). The cases: the images as they are (balanced), corrected for the
+    model's own preference (dividing by its predicted class shares); a long-tailed subset
+    (class frequencies falling by `max_ratio`, a label shift), adjusted to its prior as EM
+    estimates it from the unlabelled images (Saerens et al. 2002); and the same subset
+    divided by the predicted class shares, which assumes the wrong (balanced) prior.
+
+    Args:
+        logits: (N, C) zero-shot logits (scale × cosine) over all classes; target: (N,).
+    """
     from ..stats import paired_delta_ci, verdict
 
-    logits, target = torch.as_tensor(_as_numpy(logits), dtype=torch.float32), _as_numpy(target).astype(int)
+    target = _as_numpy(target).astype(int)
+    present = np.unique(target)
+    logits = torch.as_tensor(_as_numpy(logits), dtype=torch.float32)[:, present]     # (N, C present)
+    target = np.searchsorted(present, target)
+    long_tail = imbalanced_rows(target, max_ratio, seed)
+    cases = {"balanced: divided by the predicted class shares": (np.arange(len(target)), prior_correction),
+             f"long-tailed ({max_ratio:g}x): adjusted to the EM prior":
+                 (long_tail, lambda z, u: adjust_to_prior(z, em_prior(u))),
+             f"long-tailed ({max_ratio:g}x): divided by the predicted class shares": (long_tail, prior_correction)}
     rows = {}
-    for name, kept in (("as it is", np.arange(len(target))), ("long-tailed", imbalanced_rows(target, max_ratio, seed))):
+    for name, (kept, correct_for) in cases.items():
         before = logits[kept].argmax(1).numpy() == target[kept]
-        after = prior_correction(logits[kept], logits[kept]).argmax(1).numpy() == target[kept]
+        after = correct_for(logits[kept], logits[kept]).argmax(1).numpy() == target[kept]
         delta, low, high = paired_delta_ci(after, before, seed=seed)
-        rows[name] = {"images": len(kept), "as is": before.mean(), "prior-corrected": after.mean(), "delta": delta,
-                      "low": low, "high": high, "verdict": verdict(delta, low, high)}
+        rows[name] = {"images": len(kept), "classes": len(present), "as is": before.mean(),
+                      "corrected": after.mean(), "delta": delta, "low": low, "high": high,
+                      "verdict": verdict(delta, low, high)}
     return pd.DataFrame(rows).T

@@ -6,6 +6,7 @@ ensemble lives in embedding space, as in the CLIP paper and open_clip.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..world.captions import with_articles
 from .embed import encode_texts
 
 OPENAI_SCALE = 100.0  # the fixed logit scale OpenAI's and CLIP_benchmark's zero-shot code use
@@ -50,6 +52,24 @@ def load_templates(name: str) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
+def untrained_words(templates, tokenizer, trained: torch.Tensor | None) -> dict[str, list[str]]:
+    """{template: its words with a token whose embedding row was never trained}, for the
+    templates that have any (the class name's place left out). `trained`: the model's
+    trained token ids (`core.model.trained_tokens`); None (unknown: a pretrained model,
+    every row trained) gives {}. Such words read as random vectors to the model."""
+    if trained is None:
+        return {}
+    known = set(trained.tolist())
+    found = {}
+    for template in templates:
+        text = fill(template, "") if callable(template) else template.replace("{c}", "").replace("{}", "")
+        words = [w for w in re.findall(r"[\w'-]+", text.lower())
+                 if not set(tokenizer.encode(w)) <= known]
+        if words:
+            found[template if isinstance(template, str) else fill(template, "{}")] = words
+    return found
+
+
 def clip_benchmark_templates(dataset: str) -> list[str]:
     """CLIP_benchmark's English zero-shot templates for `dataset` ("{c}" marks the class)."""
     import json
@@ -67,13 +87,16 @@ def clip_benchmark_templates(dataset: str) -> list[str]:
 
 
 def fill(template, classname: str) -> str:
-    """One prompt: a callable template is called, a string has `{}` or `{c}` filled."""
+    """One prompt: a callable template is called, a string has `{}` or `{c}` filled, and
+    "a"/"an" before the class name follow its first sound as captions write them ("a photo
+    of an orange circle"; by its first letter, so "an unicorn" would be a slip)."""
     if callable(template):
         return template(classname)
     if "{}" not in template and "{c}" not in template:
         raise ValueError(f"template {template!r} has no placeholder: use '{{}}' or '{{c}}' "
                          f"where the class name goes")
-    return template.replace("{c}", "{}").replace("{}", classname)   # not str.format: other braces stay
+    before, _, after = template.replace("{c}", "{}").partition("{}")   # not str.format: other braces stay
+    return with_articles(before + classname) + after.replace("{}", classname)
 
 
 def zero_shot_classifier(model, tokenizer, classnames, templates) -> torch.Tensor:

@@ -18,7 +18,7 @@ from ..data import load_dataset
 from ..evaluation.embed import cached_pair_features
 from ..evaluation.report import evaluate
 from ..core.model import create_model, from_checkpoint
-from ..zoo import RECIPES, cache_path, pretrained, recipe
+from ..zoo import CLIP_ART, RECIPES, cache_path, pretrained, recipe
 from ..evaluation.zeroshot import PHOTO_TEMPLATE
 from ..world import ShapesWorld
 
@@ -26,21 +26,25 @@ SWEEP = {1000: "shapes-cnn-tiny-n1000", 4000: "shapes-cnn-tiny-n4000", 20000: "s
 SWEEP_FILE = Path(__file__).parent / "data_size_sweep.json"   # the stored measurement (clipviz pretrained sweep)
 
 
-def load_data(spec: str, n_train: int | None, seed: int = 0, n_eval: int = 1000, need_labels: bool = False):
+def load_data(spec: str, n_train: int | None, seed: int = 0, n_eval: int = 1000, need_labels: bool = False,
+              pictures: str = "all"):
     """Training and evaluation data from a spec ("shapes", "csv:PATH", "folder:PATH").
 
     Returns:
         (world, train_set, test_set, heldout_set, classnames). `train_set` is None when
         n_train is 0/None (a notebook that only evaluates).
         For ShapesWorld: the world, `n_train` training pairs, seen and held-out test sets
-        of `n_eval` images, every colour–shape class.
+        of `n_eval` images, every colour–shape class; `pictures` "all" (every style and
+        picture quality, as the embedded models saw) or "clip art" (flat and clean only).
         For your files: world and heldout_set are None; with n_train the data is split by
         image into training and test halves, without it all of it is the test set (at most
         `n_eval` pairs); classes are the values of the `label` column, None without one
         (an error instead with `need_labels`, for a notebook that is all classification).
     """
     if spec == "shapes":
-        world = ShapesWorld(seed=seed)
+        if pictures not in ("all", "clip art"):
+            raise ValueError(f"pictures must be 'all' or 'clip art', not {pictures!r}")
+        world = ShapesWorld(seed=seed, **(CLIP_ART if pictures == "clip art" else {}))
         train_set = world.dataset("train", n=n_train) if n_train else None
         return (world, train_set, world.dataset("test", n=n_eval),
                 world.dataset("heldout", n=n_eval), world.classnames("all"))
@@ -232,9 +236,36 @@ def fine_tuned_pair(name: str, model_name: str, model, tokenizer, sets, steps: i
 
 def load_scenes(spec: str, n: int, seed: int = 0):
     """Notebook 06's images: (world, data). ShapesWorld: `n` two-object test scenes, whose
-    masks and relations the world knows. Your CSV/folder: (None, every pair of it)."""
+    masks and relations the world knows (pictures as drawn: no crop, close-up or "many").
+    Your CSV/folder: (None, every pair of it)."""
     if spec == "shapes":
         world = ShapesWorld(seed=seed)
-        return world, world.dataset("test", n=n, eval_counts=(0, 1, 0, 0))
+        return world, world.dataset("test", n=n, eval_counts=(0, 1, 0, 0), quality_p=0.0)
     return None, load_dataset(spec)
 
+
+def stored_result(name: str, start: Path | None = None) -> dict | None:
+    """A benchmark's stored measurement, `benchmarks/results/<name>.json` of the project the
+    notebook runs in, looked for from the current folder upwards (the notebook's own folder,
+    or a copy of it under build/); None, said in a sentence, when there is none."""
+    for folder in [Path(start or Path.cwd()).resolve(), *Path(start or Path.cwd()).resolve().parents]:
+        path = folder / "benchmarks" / "results" / f"{name}.json"
+        if path.is_file():
+            return json.loads(path.read_text())
+    print(f"The stored measurement benchmarks/results/{name}.json is not reachable from here "
+          f"(run the notebook inside the clipviz repository, or python benchmarks/bench_{name}.py).")
+    return None
+
+
+def across_seeds_table(stored: dict, names) -> pd.DataFrame:
+    """The effects `names` across training seeds from the stored prompts benchmark: one row
+    each with the mean over seeds, its hierarchical 95 % interval (seeds, then images), the
+    spread of the seeds, the shipped model's own paired interval, and the paper's number."""
+    rows = {}
+    for name in names:
+        effect = stored["effects"][name]
+        rows[name] = {"seeds": effect["seeds"], "mean over seeds": effect["mean"], "low": effect["ci"][0],
+                      "high": effect["ci"][1], "SD over seeds": effect["sd"],
+                      "shipped model": effect["shipped"]["delta"], "shipped model: low": effect["shipped"]["ci"][0],
+                      "shipped model: high": effect["shipped"]["ci"][1], "paper (not measured here)": effect["paper"]}
+    return pd.DataFrame(rows).T

@@ -26,6 +26,7 @@ from pathlib import Path
 import nbformat
 
 from .. import references
+from ..analysis.prompt_effects import EFFECTS
 from ..stats import side_of_zero
 from . import viz
 from .classroom import Project, executed, export, exporter, summary
@@ -95,11 +96,13 @@ def facts(results: Path) -> dict:
     found["sweep_sizes"] = ", ".join(size.split()[0] for size in sweep)
     found["sweep_seen"] = " → ".join(pct(row["seen"]) for row in sweep.values())
     found["sweep_heldout"] = " → ".join(pct(row["held-out"]) for row in sweep.values())
-    for key, effect in effects.items():
-        found[key] = points(effect["delta"])
+    for key in EFFECTS:                        # across the recipe's training seeds
+        effect = effects[key]
+        found[key] = points(effect["mean"])
         found[f"{key}_ci"] = interval(effect["ci"])
         found[f"{key}_paper"] = effect["paper"]
         found[f"{key}_direction"] = direction(effect["ci"])
+    found["seeds"] = str(effects[EFFECTS[0]]["seeds"])
     return found | references.talk_values()
 
 

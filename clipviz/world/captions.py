@@ -19,31 +19,31 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .vocabulary import KOREAN, NUMBER_WORDS, PATTERN_SHAPE, POLYSEMOUS, POSITION_PHRASE
+from .vocabulary import KOREAN, NUMBER_WORDS, PATTERN_SHAPE, PLURAL, POLYSEMOUS, POSITION_PHRASE, SHAPE_SYNONYMS
 
-N_DRAWS = 16   # uniform numbers per caption; every choice below reads its own slot
+N_DRAWS = 20   # uniform numbers per caption; every choice below reads its own slot
 
 # --- English ------------------------------------------------------------------------
 # Frames wrap a noun phrase: {a} is it with its article ("a red circle"), {np} without.
 FRAMES = (
     "{a}", "{a}", "there is {a}", "here is {a}", "a picture of {a}", "an image of {a}", "image of {a}",
-    "a close-up of {a}", "close-up of {a}", "a cropped picture of {a}", "a good picture of {a}",
-    "a bad picture of {a}", "a nice picture of {a}", "my favourite {np}", "my {np}", "our new {np}!",
+    "a good picture of {a}", "a bad picture of {a}", "a nice picture of {a}", "a good photo of {a}",
+    "a bad photo of {a}", "itap of {a}", "itap of my {np}", "a photo of one {np}", "a rendition of {a}",
+    "my favourite {np}", "my {np}", "our new {np}!",
     "the {np}", "this {np}", "that {np} again", "another {np}", "look at this {np}", "check out this {np}",
     "cute {np}", "a cute little {np}", "a simple {np}", "a plain {np}", "a cool {np}", "a weird {np}",
     "{a} for sale", "{a} on display", "{a}, just because", "{a} i found", "i made {a}", "i saw {a} today",
     "best {np} ever", "{a} (detail)", "{a} - free download", "thumbnail: {a}", "{a}!", "{a}, again",
     "just {a} lol", "{a} in my collection", "{a} on the wall", "a lovely {np}", "an old picture of {a}",
-    "a blurry picture of {a}", "a close-up picture of the {np}",
+    "a drawing of {a}", "a photo of my {np}", "a cool {np} photo",
     # "photo" used loosely for any picture, as on the web (the photo style's own frames below)
     "a photo of {a}", "photo of {a}", "a photo of the {np}", "my photo of {a}",
     # what the picture is on or of, said loosely as web captions do (a flat icon called "a toy"):
     # the context words of hand-written prompts, so a prompt's words are words the model read
     "a toy {np}", "a plastic {np}", "a cartoon {np}", "{a} in a video game", "a tattoo of {a}",
     "an origami {np}", "a sculpture of {a}", "a rendering of {a}", "an embroidered {np}", "a plushie {np}",
-    "graffiti of {a}", "{a} on a whiteboard", "a jpeg of {a}", "a bright picture of {a}",
-    "a clean {np}", "a dirty {np}", "a black and white picture of {a}", "{a}, hard to see",
-    "the {np} in the picture", "what a nice {np}", "{a} :)", "untitled ({np})", "{a}, close up",
+    "graffiti of {a}", "{a} on a whiteboard", "a clean {np}", "a dirty {np}", "a black and white picture of {a}",
+    "the {np} in the picture", "what a nice {np}", "{a} :)", "untitled ({np})",
 )
 STYLE_FRAMES = {   # the render style said in words, as alt-text often does
     "flat": ("a flat icon of {a}", "clip art of {a}", "a vector graphic of {a}", "flat {np} icon",
@@ -51,17 +51,41 @@ STYLE_FRAMES = {   # the render style said in words, as alt-text often does
              "a minimalist {np}", "{a} sticker", "a simple graphic of {a}", "a logo with {a}"),
     "sketch": ("a sketch of {a}", "a pencil sketch of {a}", "a drawing of {a}", "my drawing of {a}",
                "a doodle of {a}", "line art of {a}", "a rough sketch of {a}", "a hand-drawn {np}"),
-    "pixel": ("pixel art of {a}", "a pixelated {np}", "an 8-bit {np}", "a low resolution picture of {a}",
-              "a pixel art {np}", "retro pixel {np}"),
-    "photo": ("a real photo of {a}", "a photograph of {a}", "a blurry photo of {a}", "a dark photo of {a}",
-              "a close-up photo of {a}", "a snapshot of {a}", "a realistic {np}", "a grainy photo of {a}"),
+    "pixel": ("pixel art of {a}", "a pixelated {np}", "an 8-bit {np}", "a pixel art {np}", "retro pixel {np}",
+              "a pixelated picture of {a}"),
+    "photo": ("a real photo of {a}", "a photograph of {a}", "a snapshot of {a}", "a realistic {np}",
+              "a grainy photo of {a}", "a photo taken of {a}"),
     "painted": ("a painting of {a}", "an oil painting of {a}", "a watercolor of {a}", "art of {a}",
                 "a painted {np}", "a brush painting of {a}", "my painting of {a}"),
 }
+QUALITY_FRAMES = {   # an image-quality variation said in words (render.degrade draws it)
+    "low_resolution": ("a low resolution photo of {a}", "a low resolution picture of {a}", "a low-res {np}",
+                       "a pixelated photo of {a}", "a low quality picture of {a}"),
+    "blurry": ("a blurry photo of {a}", "a blurry picture of {a}", "{a}, out of focus", "a blurred {np}"),
+    "jpeg": ("a jpeg corrupted photo of {a}", "a jpeg of {a}", "a corrupted jpeg of {a}", "{a}, jpeg artifacts"),
+    "dark": ("a dark photo of {a}", "a dark picture of {a}", "{a} in the dark", "a dim photo of {a}"),
+    "bright": ("a bright photo of {a}", "a bright picture of {a}", "an overexposed photo of {a}",
+               "{a} in bright light"),
+    "low_contrast": ("a low contrast photo of {a}", "a faded picture of {a}", "a photo of the hard to see {np}",
+                     "{a}, hard to see"),
+    "high_contrast": ("a high contrast photo of {a}", "a high contrast picture of {a}", "a vivid {np}",
+                      "a punchy photo of {a}"),
+    "cropped": ("a cropped photo of {a}", "a cropped picture of {a}", "part of {a}", "{a}, cropped"),
+    "close_up": ("a close-up photo of {a}", "a close-up of {a}", "close-up of {a}", "a macro photo of {a}"),
+}
+MANY_PHRASES = ("many {c} {pl}", "lots of {c} {pl}", "a group of {c} {pl}", "several {c} {pl}",
+                "a bunch of {c} {pl}")      # "many": the object drawn several times
 THINGS = ("shape", "thing", "object", "one")
-SHAPE_SENSE = ("{c} {s} shape", "{c} {s}, a kind of shape", "{c} {s} (the shape)")   # the shape sense said
+# each meaning of a two-meaning word said in words of its own, as the web often does
+# (the one the paper's fix would write, ", a kind of shape", most often)
+SHAPE_SENSE = ("{c} {s}, a kind of shape", "{c} {s} shape", "{c} {s}, a kind of shape", "{c} {s}-shaped thing",
+               "{c} {s} (the shape)")
+SHAPE_SENSE_P = 0.25       # of descriptions of a two-meaning shape: the meaning said
+PATTERN_SAID_P = 0.5       # of captions of a patterned image (one or two objects): the pattern said
 PATTERN_PHRASES = ("on a {w} pattern", "on a {w} background", "with a {w} pattern behind it",
-                   "on a {w}-print background", "in front of a {w} pattern", "on {w} wallpaper")
+                   "on a {w}-print background", "in front of a {w} pattern", "on {w} wallpaper",
+                   "on a pattern of {pl}", "with {pl} in the background", "on a grey {w} pattern", "on {pl}",
+                   "with {pl} all around", "on grey {pl}")
 TONE_PHRASES = ("on a {t} background", "against a {t} background", "on {t}")
 TEXT_PHRASES = ('with the word "{w}" on it', 'labelled "{w}"', 'that says "{w}"', '"{w}" written on it')
 # Web captions often transcribe an image's text and say little else (a sign, a product name):
@@ -103,6 +127,7 @@ class CaptionParts:
     says_count: bool = False
     says_pattern: bool = False
     says_text: bool = False
+    says_quality: bool = False
     senses: str = ""              # two-meaning words and the meaning used: "star=shape;cross=pattern"
     extra: dict = field(default_factory=dict)
 
@@ -137,22 +162,34 @@ class Grammar:
     caption names the render style; `partial` how often one object's description names a
     single attribute ("a circle", "something red", "a small square")."""
 
-    def __init__(self, variety: float = 1.0, noise: float = 0.03, style_named: float = 0.35, partial: float = 0.32):
+    def __init__(self, variety: float = 1.0, noise: float = 0.03, style_named: float = 0.35, partial: float = 0.32,
+                 quality_named: float = 0.6, period: float = 0.3, synonyms: float = 0.06):
         if not 0 < partial < 0.94:
             raise ValueError(f"partial must lie in (0, 0.94), got {partial}")
-        self.partial = partial
+        self.partial, self.quality_named, self.period, self.synonyms = partial, quality_named, period, synonyms
         self.frames = FRAMES[:max(2, round(variety * len(FRAMES)))]
         self.article_frames = tuple(f for f in self.frames if "{a}" in f)
         self.noise, self.style_named = noise, style_named
         self._cdfs = {}    # (takes an article, colour, shape) -> `_frame_cdf`, filled as met
 
     # -- noun phrases --
-    def _object_np(self, obj: dict, u: list, descriptor: str, senses: list) -> str:
+    def _object_np(self, obj: dict, u: list, descriptor: str, senses: list, synonym: bool = False,
+                   sense: bool = False) -> str:
         """One object in words, some attributes only, in one of several word orders.
-        u[0] < 0.4 always names colour and shape together (two-object captions rely on it)."""
+        u[0] < 0.4 always names colour and shape together (two-object captions rely on it);
+        `synonym` says the shape in other words ("plus sign", "round shape"); `sense` says
+        which meaning a two-meaning shape word has ("red star, a kind of shape")."""
         c, s, z = obj["colour"], obj["shape"], obj["size"]
-        if s in POLYSEMOUS:
+        if sense and s in POLYSEMOUS and not synonym:
             senses.append(f"{s}=shape")
+            core = _pick(SHAPE_SENSE, u[1]).format(c=c, s=s)
+            return f"{descriptor} {core}" if descriptor else core
+        if synonym:
+            s = SHAPE_SYNONYMS[s]
+        elif s in POLYSEMOUS:
+            senses.append(f"{s}=shape")
+        if z == "large" and (10 * u[1]) % 1 < 0.3:      # "big" as often as the web says it
+            z = "big"
         which, partial_start = u[0], 0.94 - self.partial
         if which < 0.64 * partial_start:
             core = _pick((f"{c} {s}", f"{c} {s}", f"{s} in {c}", f"{c}-coloured {s}", f"{s}, {c}"), u[1])
@@ -202,9 +239,17 @@ class Grammar:
         objects = scene["objects"]
         descriptor = scene["descriptor"]
         article = True      # count phrases ("three shapes") take none
-        if len(objects) == 1:
-            np_ = self._object_np(objects[0], u[1:3], descriptor, senses)
-            if u[3] < 0.25:
+        quality = scene.get("quality")
+        parts.says_quality = bool(quality) and u[16] < self.quality_named
+        if quality == "many" and parts.says_quality:
+            obj = objects[0]
+            colour = f"{descriptor} {obj['colour']}" if descriptor else obj["colour"]
+            np_, article = _pick(MANY_PHRASES, u[17]).format(c=colour, pl=PLURAL[obj["shape"]]), False
+            senses += [f"{obj['shape']}=shape"] if obj["shape"] in POLYSEMOUS else []
+        elif len(objects) == 1 or quality == "many":
+            np_ = self._object_np(objects[0], u[1:3], descriptor, senses, synonym=u[19] < self.synonyms,
+                                  sense=self.synonyms <= u[19] < self.synonyms + SHAPE_SENSE_P)
+            if u[3] < 0.25 and scene["position"]:
                 np_ += " " + POSITION_PHRASE["en"][scene["position"]]
         elif len(objects) == 2:
             first = self._object_np(objects[0], [min(u[1], 0.39), u[2]], descriptor, senses)   # colour + shape
@@ -226,9 +271,9 @@ class Grammar:
                             if parts.says_count else (listing, False))
         if len(objects) > 2:
             pass                                         # a crowded scene's caption is long enough
-        elif scene["pattern"] != "plain" and u[8] < 0.3:      # the background's other meaning
+        elif scene["pattern"] != "plain" and u[8] < PATTERN_SAID_P:      # the background's other meaning
             word = PATTERN_SHAPE[scene["pattern"]]
-            np_ += " " + _pick(PATTERN_PHRASES, u[9]).format(w=word)
+            np_ += " " + _pick(PATTERN_PHRASES, u[9]).format(w=word, pl=PLURAL[word])
             senses.append(f"{word}=pattern")
             parts.says_pattern = True
         elif u[8] > 0.85:
@@ -237,7 +282,10 @@ class Grammar:
             np_ += " " + _pick(TEXT_PHRASES, u[11]).format(w=scene["written"])
             parts.says_text = True
         # a phrase without its article ("three shapes") goes into the frames that take one
-        if u[12] < 0.08 + self.style_named:
+        if parts.says_quality and quality != "many":
+            quality_frames = QUALITY_FRAMES[quality]
+            parts.frame = _pick(quality_frames if article else [f for f in quality_frames if "{a}" in f], u[17])
+        elif u[12] < 0.08 + self.style_named:
             style_frames = STYLE_FRAMES[scene["style"]]
             parts.frame = _pick(style_frames if article else [f for f in style_frames if "{a}" in f], u[13])
             parts.says_style = True
@@ -250,6 +298,8 @@ class Grammar:
         text = parts.frame.format(a=("a " + np_) if article else np_, np=np_)
         if u[14] < 0.15 and len(objects) < 3:
             text += _pick(FILLERS, u[15])
+        elif u[18] < self.period and text[-1].isalnum():      # a sentence, as some alt-text is
+            text += "."
         parts.caption, parts.senses = with_articles(text), ";".join(senses)
         return parts
 
@@ -260,23 +310,31 @@ class Grammar:
         obj = scene["objects"][0]
         words = ([scene["descriptor"]] if scene["descriptor"] else []) + (
             [obj["colour"], obj["shape"]] if u[1] < 0.6 else [obj["shape"]])
-        senses = f"{obj['shape']}=shape" if obj["shape"] in POLYSEMOUS else ""
+        senses = [f"{obj['shape']}=shape"] if obj["shape"] in POLYSEMOUS else []
+        says_pattern = scene["pattern"] != "plain" and u[7] < 0.5      # the background's word, bare: "#star"
+        if says_pattern:
+            words.append(PATTERN_SHAPE[scene["pattern"]])
+            senses.append(f"{words[-1]}=pattern")
+        senses = ";".join(senses)
         if u[2] < 0.5:
             says_style = u[3] < 0.4
             tags = words + ([scene["style"]] if says_style else []) + (["art"] if u[4] < 0.3 else [])
             return CaptionParts(" ".join("#" + w for w in tags), frame="#hashtags", says_style=says_style,
-                                senses=senses)
+                                says_pattern=says_pattern, senses=senses)
         number = 1000 + int(u[5] * 8999)
         text = _pick((f"IMG_{number}_{'_'.join(words)}.jpg", f"{'-'.join(words)}-{number}.png",
                       f"{'_'.join(words)}_final_v2.png"), u[6])
-        return CaptionParts(text, frame="file name", senses=senses)
+        return CaptionParts(text, frame="file name", says_pattern=says_pattern, senses=senses)
 
     def _korean(self, scene: dict, u: list) -> CaptionParts:
         parts, senses = CaptionParts(""), []
-        objects, descriptor = scene["objects"], scene["descriptor"]
-        if len(objects) == 1:
+        objects, descriptor, quality = scene["objects"], scene["descriptor"], scene.get("quality")
+        parts.says_quality = bool(quality) and u[16] < self.quality_named
+        if quality == "many" and parts.says_quality:
+            np_ = f"여러 개의 {KOREAN[objects[0]['colour']]} {KOREAN[objects[0]['shape']]}"
+        elif len(objects) == 1 or quality == "many":
             np_ = self._ko_np(objects[0], u[1:2], descriptor, senses)
-            if u[3] < 0.25:
+            if u[3] < 0.25 and scene["position"]:
                 np_ = POSITION_PHRASE["ko"][scene["position"]] + " 있는 " + np_
         elif len(objects) == 2:
             first = self._ko_np(objects[0], [min(u[1], 0.19)], descriptor, senses)
@@ -291,6 +349,8 @@ class Grammar:
             np_ = _pick(PATTERN_PHRASES_KO, u[9]).format(w=KOREAN[word]) + " " + np_
             senses.append(f"{word}=pattern")
             parts.says_pattern = True
+        if parts.says_quality and quality != "many":
+            np_ = f"{KOREAN[quality]} {np_}"
         if u[12] < 0.08 + self.style_named:
             parts.frame, parts.says_style = _pick(STYLE_FRAMES_KO[scene["style"]], u[13]), True
         else:
@@ -309,9 +369,11 @@ def _two_objects(first: str, second: str, relation: str, u: float) -> str:
     return _pick((f"{first} and a {second}", f"{first} with a {second}", f"{first} next to a {second}"), u)
 
 
-def frame_templates(styles=("flat",)) -> list[str]:
+def frame_templates(styles=("flat",), qualities=()) -> list[str]:
     """The grammar's frames as zero-shot templates ("{}" where a class name goes): every
-    general frame and those naming `styles`, the ways a caption of this world says a class."""
-    frames = FRAMES + tuple(f for style in styles for f in STYLE_FRAMES[style])
+    general frame and those naming `styles` and `qualities`, the ways a caption of this world
+    says a class."""
+    frames = (FRAMES + tuple(f for style in styles for f in STYLE_FRAMES[style])
+              + tuple(f for quality in qualities for f in QUALITY_FRAMES[quality]))
     templates = [f.replace("{a}", "a {}").replace("{np}", "{}") for f in frames]
     return list(dict.fromkeys(with_articles(t) for t in templates))

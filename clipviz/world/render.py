@@ -15,6 +15,7 @@ from .vocabulary import PATTERN_SHAPE, SHAPES, SIZES, STYLES
 
 SIZE_FRACTION = {"small": 0.3, "large": 0.48}       # object diameter / image side
 CROWD_FRACTION = 0.26                               # diameter of each object in a 3-4 object scene
+MANY_FRACTION = 0.2                                 # diameter of each copy in a "many" scene (3x3 cells)
 MIN_IMAGE_SIZE = 16   # below this a small shape is a few pixels and unreadable
 SUPERSAMPLE = 4       # anti-aliasing: masks are drawn 4x larger, then averaged
 N_TEXTURES = 16       # variants of each random texture (dark backgrounds, paint, sensor noise)
@@ -105,13 +106,15 @@ class Renderer:
             raise ValueError(f"image_size={image_size} is too small to draw on; use at least {MIN_IMAGE_SIZE} pixels.")
         self.n, self.seed = image_size, seed
 
-    def diameter(self, size: str, crowded: bool = False) -> int:
-        return max(3, round((CROWD_FRACTION if crowded else SIZE_FRACTION[size]) * self.n))
+    def diameter(self, size: str, crowded: bool = False, many: bool = False) -> int:
+        fraction = MANY_FRACTION if many else CROWD_FRACTION if crowded else SIZE_FRACTION[size]
+        return max(3, round(fraction * self.n))
 
     @cached_property
     def masks(self) -> dict[tuple[str, int, str], np.ndarray]:
         """(shape, diameter, style) → alpha mask, for every diameter the world uses."""
-        diameters = {self.diameter(size) for size in SIZES} | {self.diameter("small", crowded=True)}
+        diameters = ({self.diameter(size) for size in SIZES} | {self.diameter("small", crowded=True)}
+                     | {self.diameter("small", many=True)})
         return {(shape, d, style): shape_mask(shape, d, style)
                 for shape in SHAPES for d in diameters for style in STYLES}
 
@@ -238,3 +241,111 @@ def blend(canvas: np.ndarray, x0: int, y0: int, alpha: np.ndarray, colour) -> No
         colour = np.clip(colour[top:bottom, left:right], 0, 255)
     region = canvas[y0 + top:y0 + bottom, x0 + left:x0 + right]
     region[:] = (region.astype(np.int32) * (255 - a) + np.asarray(colour, np.int32) * a + 127) // 255
+
+
+# --- image quality: what ImageNet's photos suffer and OpenAI's templates name -------------
+JPEG_QUALITY = 15         # a badly compressed JPEG: 8x8 blocks and ringing, colours still told apart
+DCT = np.array([[np.sqrt((1 if k == 0 else 2) / 8) * np.cos((2 * x + 1) * k * np.pi / 16) for x in range(8)]
+                for k in range(8)])                  # (8, 8) orthonormal DCT-II
+JPEG_LUMA = np.array([16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+                      14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113,
+                      92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99]).reshape(8, 8)
+
+
+def degrade(image: np.ndarray, quality: str, centre: tuple[float, float], u: float) -> np.ndarray:
+    """`image` (H, W, 3) uint8 as a worse or different picture of the same scene.
+
+    Args:
+        quality: one of `QUALITIES` but "many" (drawn, not degraded).
+        centre: (x, y) of the named object in pixels (cropping and close-ups frame it).
+        u: a uniform number for the variation's free choice (the side a crop cuts).
+    Returns:
+        A new (H, W, 3) uint8 image. Pure integer or fixed floating-point arithmetic: the
+        same inputs give the same bytes.
+    """
+    x = image.astype(np.int32)
+    if quality == "low_resolution":       # a third of the pixels per side, shown blocky
+        return _pixelate(image, 3)
+    if quality == "blurry":
+        return _box_blur(_box_blur(x, 1), 2).astype(np.uint8)
+    if quality == "jpeg":
+        return _jpeg(image)
+    if quality == "dark":
+        return (x * 2 // 5).astype(np.uint8)
+    if quality == "bright":
+        return (255 - (255 - x) * 2 // 5).astype(np.uint8)
+    if quality == "low_contrast":
+        return (128 + (x - 128) // 2).astype(np.uint8)
+    if quality == "high_contrast":
+        return np.clip(128 + (x - 128) * 8 // 5, 0, 255).astype(np.uint8)
+    if quality == "close_up":             # the object fills the frame
+        return _zoom(image, centre, 1.8)
+    if quality == "cropped":              # framed off-centre: the object runs off one side
+        n = image.shape[0]
+        side = [(0.3, 0), (-0.3, 0), (0, 0.3), (0, -0.3)][min(int(u * 4), 3)]
+        return _zoom(image, (centre[0] + side[0] * n, centre[1] + side[1] * n), 1.6)
+    raise ValueError(f"unknown quality {quality!r}")
+
+
+def _pixelate(image: np.ndarray, factor: int) -> np.ndarray:
+    n = image.shape[0]
+    m = n // factor
+    small = image[:m * factor, :m * factor].reshape(m, factor, m, factor, 3).astype(np.int32).mean((1, 3))
+    big = np.repeat(np.repeat(np.round(small).astype(np.uint8), factor, 0), factor, 1)
+    return np.pad(big, ((0, n - m * factor), (0, n - m * factor), (0, 0)), mode="edge")
+
+
+def _box_blur(x: np.ndarray, radius: int) -> np.ndarray:
+    """Mean over a (2r+1)² square, edges repeated; int32 in, int32 out."""
+    size = 2 * radius + 1
+    for axis in (0, 1):
+        padded = np.pad(x, [(radius, radius) if a == axis else (0, 0) for a in range(3)], mode="edge")
+        total = np.cumsum(padded, axis=axis, dtype=np.int64)
+        total = np.concatenate([np.zeros_like(np.take(total, [0], axis=axis)), total], axis=axis)
+        upper = np.take(total, range(size, total.shape[axis]), axis=axis)
+        lower = np.take(total, range(0, total.shape[axis] - size), axis=axis)
+        x = ((upper - lower + size // 2) // size).astype(np.int32)
+    return x
+
+
+def _jpeg(image: np.ndarray) -> np.ndarray:
+    """JPEG's loss without a codec: YCbCr, chroma at half resolution, 8x8 DCT blocks quantised
+    with the standard luminance table at quality `JPEG_QUALITY`."""
+    n = image.shape[0]
+    rgb = image.astype(np.float64)
+    y = rgb @ np.array([0.299, 0.587, 0.114])
+    cb = 128 + rgb @ np.array([-0.168736, -0.331264, 0.5])
+    cr = 128 + rgb @ np.array([0.5, -0.418688, -0.081312])
+    scale = (5000 / JPEG_QUALITY if JPEG_QUALITY < 50 else 200 - 2 * JPEG_QUALITY) / 100
+    table = np.maximum(1, np.floor(JPEG_LUMA * scale + 0.5))
+
+    def lossy(channel: np.ndarray) -> np.ndarray:
+        size = channel.shape[0]
+        padded = -(-size // 8) * 8
+        c = np.pad(channel - 128, ((0, padded - size), (0, padded - size)), mode="edge")
+        blocks = c.reshape(padded // 8, 8, padded // 8, 8).transpose(0, 2, 1, 3)
+        coefficients = np.round(DCT @ blocks @ DCT.T / table) * table
+        back = (DCT.T @ coefficients @ DCT).transpose(0, 2, 1, 3).reshape(padded, padded)
+        return back[:size, :size] + 128
+
+    def half(channel):        # 2x2 means, then back to full size
+        m = n // 2
+        small = channel[:2 * m, :2 * m].reshape(m, 2, m, 2).mean((1, 3))
+        return np.pad(np.repeat(np.repeat(lossy(small), 2, 0), 2, 1), ((0, n - 2 * m), (0, n - 2 * m)), mode="edge")
+
+    y, cb, cr = lossy(y), half(cb) - 128, half(cr) - 128
+    out = np.stack([y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb], -1)
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+def _zoom(image: np.ndarray, centre: tuple[float, float], factor: float) -> np.ndarray:
+    """The window of 1/factor of the side around `centre` (kept inside the image), scaled
+    back to full size by repeating pixels."""
+    n = image.shape[0]
+    side = n / factor
+    x0 = min(max(centre[0] - side / 2, 0), n - side)
+    y0 = min(max(centre[1] - side / 2, 0), n - side)
+    steps = (np.arange(n) + 0.5) * side / n
+    xs = np.minimum((x0 + steps).astype(int), n - 1)
+    ys = np.minimum((y0 + steps).astype(int), n - 1)
+    return image[ys][:, xs]

@@ -6,9 +6,9 @@
 
 from .cache import (build, build_classifier, cache_path, classifier, classifier_path, pretrained,
                     training_history)
-from .recipes import (CLASSIFIERS, DEFAULT_MODEL, NOTEBOOK_MODELS, RECIPES, SUPERVISED, ClassifierRecipe, Recipe,
+from .recipes import (CLASSIFIERS, CLIP_ART, DEFAULT_MODEL, NOTEBOOK_MODELS, RECIPES, SUPERVISED, ClassifierRecipe, Recipe,
                       classifier_recipe, recipe)
 
 __all__ = ["build", "build_classifier", "cache_path", "classifier", "classifier_path", "pretrained",
-           "training_history", "CLASSIFIERS", "DEFAULT_MODEL", "NOTEBOOK_MODELS", "RECIPES", "SUPERVISED",
+           "training_history", "CLASSIFIERS", "CLIP_ART", "DEFAULT_MODEL", "NOTEBOOK_MODELS", "RECIPES", "SUPERVISED",
            "ClassifierRecipe", "Recipe", "classifier_recipe", "recipe"]
