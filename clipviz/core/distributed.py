@@ -93,8 +93,9 @@ def wrap(towers: torch.nn.Module, device: torch.device) -> torch.nn.Module:
     return torch.nn.parallel.DistributedDataParallel(towers, device_ids=ids, output_device=device.index if ids else None)
 
 
-def check_batch(world: World, batch_size: int, n_pairs: int) -> None:
-    """Refuse set-ups that cannot train correctly, before any step runs."""
+def check_batch(world: World, batch_size: int, n_pairs: int | None) -> None:
+    """Refuse set-ups that cannot train correctly, before any step runs (n_pairs: the
+    dataset's size, the same on every rank; None for a stream, whose ranks read different shards)."""
     if world.size == 1:
         return
     if batch_size < world.size:
@@ -105,6 +106,8 @@ def check_batch(world: World, batch_size: int, n_pairs: int) -> None:
     if batch_size // world.size < 2:
         raise ValueError(f"batch_size={batch_size} over {world.size} processes leaves 1 pair per process; "
                          f"use at least 2 per process")
+    if n_pairs is None:
+        return
     sizes = [None] * world.size
     dist.all_gather_object(sizes, n_pairs)
     if len(set(sizes)) > 1:

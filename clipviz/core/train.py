@@ -272,8 +272,7 @@ def _train(model, dataset, tokens, negatives, token_rows, config, callbacks, eva
     if negatives is not None and world.size > 1:
         raise ValueError("hard_negatives is not supported under torchrun yet: train on one process")
     streaming = isinstance(dataset, ShardStream)
-    if not streaming:
-        check_batch(world, config.batch_size, len(dataset))
+    check_batch(world, config.batch_size, None if streaming else len(dataset))
     precision = resolve_precision(config.precision, device)
     out_dir = Path(config.out_dir) if config.out_dir and world.is_main else None
     seed_everything(config.seed)
