@@ -258,7 +258,7 @@ def default_device_checks(folder: Path) -> dict:
     def cli(*args) -> str:
         run = subprocess.run([sys.executable, "-m", "clipviz", *args], capture_output=True, text=True, env=env,
                              cwd=folder)
-        found = re.search(r"^device (\S+)", run.stdout, re.M)
+        found = re.search(r"^device ([^\s,]+)", run.stdout, re.M)
         return found.group(1) if run.returncode == 0 and found else f"failed: {run.stderr.strip()[-300:]}"
 
     run_dir = folder / "run"
