@@ -265,7 +265,7 @@ def loaded(read, keys, workers: int = 0, pin: bool = False):
         yield from prefetched(lambda key: convert(read(key)), keys)
         return
     loader = torch.utils.data.DataLoader(_Keyed(read, keys), batch_size=None, num_workers=min(workers, len(keys)),
-                                         pin_memory=pin, prefetch_factor=4, multiprocessing_context=_fork_context())
+                                         pin_memory=pin, multiprocessing_context=_fork_context())
     yield from loader
 
 
@@ -559,7 +559,7 @@ class ShardStream:
         if workers == 0:
             return _ahead(iter(stream), pin)
         return _each(torch.utils.data.DataLoader(stream, batch_size=None, num_workers=workers, pin_memory=pin,
-                                                 prefetch_factor=4, multiprocessing_context=_fork_context()))
+                                                 multiprocessing_context=_fork_context()))
 
 
 class _PairStream(torch.utils.data.IterableDataset):

@@ -46,7 +46,7 @@ def attention_relevance(attentions: list[torch.Tensor], gradients: list[torch.Te
     gradients, (B, heads, N, N) each with token 0 the class token and `prefix` tokens before
     the patches: (B, N − prefix) relevance of the patches for the class token."""
     batch, _, n, _ = attentions[0].shape
-    relevance = torch.eye(n, dtype=attentions[0].dtype).expand(batch, n, n)
+    relevance = torch.eye(n, dtype=attentions[0].dtype, device=attentions[0].device).expand(batch, n, n)
     for attention, gradient in zip(attentions, gradients):
         weighted = (gradient * attention).clamp(min=0).mean(1)             # (B, N, N)
         relevance = relevance + weighted @ relevance
