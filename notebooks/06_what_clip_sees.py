@@ -42,9 +42,10 @@ VIT_MODEL = "shapes-vit-tiny"          # a ViT tower, for attention relevance (S
 CONTROL_MODEL = "shapes-cnn-tiny-ft"   # MODEL fine-tuned on relation-rich captions
 NEGCLIP_MODEL = "shapes-cnn-tiny-negclip"  # the same fine-tuning with word-swapped hard negatives
 TEXT_MODEL = "shapes-cnn-tiny-text"    # MODEL's recipe in a world with words written on half the images
-DATA = "shapes"                        # "shapes", "csv:PATH" or "folder:PATH"
+DATA = "shapes"                        # "shapes", "csv:PATH", "folder:PATH" or "wds:SHARDS"
 N_EVAL = 1000                          # test images per measurement
 N_SHOWN = 12                           # maps drawn
+DEVICE = "auto"                        # "auto": a GPU when there is one (CUDA, Apple's MPS), else the CPU
 SEED = 0
 
 # %%
@@ -75,10 +76,10 @@ from clipviz.teaching.widgets import ExplanationExplorer
 
 # %%
 world, scenes = load_scenes(DATA, N_EVAL, SEED)
-model, _, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED)
+model, _, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED, device=DEVICE)
 towers = {MODEL: (model, tokenizer)}
 if world:
-    vit, _, vit_tokenizer = load_model(VIT_MODEL, seed=SEED)
+    vit, _, vit_tokenizer = load_model(VIT_MODEL, seed=SEED, device=DEVICE)
     towers[VIT_MODEL] = (vit, vit_tokenizer)
     scores = {name: explain.scored_maps(m, t, scenes, world, SEED) for name, (m, t) in towers.items()}
     display(pd.DataFrame({f"{name} ({explain.map_method(m)})": compact(explain.pointing_summary(scores[name], SEED))["value"]
@@ -158,7 +159,7 @@ else:
 
 # %%
 if world:
-    tuned = {name: load_model(name, seed=SEED) for name in (CONTROL_MODEL, NEGCLIP_MODEL)}
+    tuned = {name: load_model(name, seed=SEED, device=DEVICE) for name in (CONTROL_MODEL, NEGCLIP_MODEL)}
     probes = {name: compositional.word_order_outcomes(m, t, scenes, order) for name, (m, _, t) in tuned.items()}
     display(compact(compositional.choice_table({MODEL: order, **probes}, SEED)))
     for kind in ("attributes", "objects"):
@@ -185,7 +186,8 @@ else:
 # %% tags=["talk:typographic"]
 if world:
     attack = typographic.attack_sets(world, N_EVAL)
-    readers = {TEXT_MODEL: load_model(TEXT_MODEL, seed=SEED), f"{MODEL} (control)": (model, None, tokenizer)}
+    readers = {TEXT_MODEL: load_model(TEXT_MODEL, seed=SEED, device=DEVICE),
+               f"{MODEL} (control)": (model, None, tokenizer)}
     attacked = typographic.attack_summary({name: typographic.attack_outcomes(m, t, attack, world.classnames("seen"))
                                            for name, (m, _, t) in readers.items()}, SEED)
     display(compact(attacked))

@@ -11,6 +11,8 @@ import pandas as pd
 matplotlib.use("Agg")  # headless: figures go to PNG files
 
 from . import viz
+from ..core.device import describe, resolve_device
+from ..core.model import resolve_precision
 from ..evaluation.embed import pair_features
 from ..evaluation.report import evaluate, zero_shot_confusion
 from ..zoo import DEFAULT_MODEL, pretrained, recipe, training_history
@@ -22,16 +24,21 @@ RETRIEVAL_NOTE = ("recall@1 is CLIP_benchmark's rule: many images share a word-f
                   "such ties at random, as a reader would count them.")
 
 
-def run_demo(out: Path, name: str = DEFAULT_MODEL) -> dict:
+def run_demo(out: Path, name: str = DEFAULT_MODEL, device="auto") -> dict:
     """Write the world summary, metrics.json and the key figures (sample grid, training
-    curves, similarity matrix, held-out confusion matrix) to `out`; print a short table."""
+    curves, similarity matrix, held-out confusion matrix) to `out`; print a short table.
+
+    device: where the model runs (and trains, when it is not cached): "auto" takes a GPU
+    when there is one (`core.device.resolve_device`); printed once with the precision."""
+    device = resolve_device(device)
     out.mkdir(parents=True, exist_ok=True)
     world = recipe(name).make_world()
     print(world.summary().to_string(), "\n")
     viz.sample_grid(world.dataset("train", n=64), n=16, title="ShapesWorld training pairs") \
         .savefig(out / "sample_grid.png", dpi=110)
 
-    model, _, tokenizer = pretrained(name)
+    print(describe(device, resolve_precision("auto", device)))
+    model, _, tokenizer = pretrained(name, device=device)
     history = training_history(name)
     viz.training_curves(history).savefig(out / "training_curves.png", dpi=110)
     classnames = world.classnames("all")
