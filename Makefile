@@ -29,8 +29,9 @@ models: $(INSTALLED)  ## train (or find cached) the embedded default models the 
 	$(PY) -m clipviz pretrained sweep
 
 test: $(INSTALLED) chromium
-	$(PY) -m pytest tests/ --ignore=tests/browser -q --durations=5
+	# the embedded models first: a notebook test then never trains one inside a cell
 	$(PY) -m clipviz pretrained notebooks
+	$(PY) -m pytest tests/ --ignore=tests/browser -q --durations=5
 	# nbmake runs copies of the notebooks and keeps their outputs and widget state in
 	# build/executed/, where the slides and pages of the browser tests are made from
 	rm -rf build/executed && mkdir -p build/executed && cp notebooks/*.ipynb build/executed/

@@ -89,7 +89,10 @@ class _Throughput(logging.Handler):
             self.step_seconds.append(float(found.group(1)))
 
 
-def open_clip_pairs_per_second(name: str, batch: int, steps: int, precision: str) -> float:
+def open_clip_pairs_per_second(name: str, batch: int, steps: int, precision: str, workers: int = 0) -> float:
+    """Median samples/s of open_clip's trainer over `steps` logged steps after WARMUP, on its
+    synthetic data, on its own choice of device (a GPU when there is one); `workers`:
+    its DataLoader processes (0 here on CPUs, as clipviz reads in one thread there)."""
     from open_clip_train.main import main as open_clip_main
 
     handler = _Throughput()
@@ -99,7 +102,7 @@ def open_clip_pairs_per_second(name: str, batch: int, steps: int, precision: str
             open_clip_main(["--model", name, "--dataset-type", "synthetic", "--train-num-samples",
                             str(batch * (steps + WARMUP)), "--batch-size", str(batch), "--epochs", "1",
                             "--precision", {"fp32": "fp32", "bf16": "amp_bf16"}[precision],
-                            "--workers", "0", "--log-every-n-steps", "1", "--logs", logs,
+                            "--workers", str(workers), "--log-every-n-steps", "1", "--logs", logs,
                             "--name", "bench", "--save-frequency", "0", "--lr", "1e-3", "--warmup", "10",
                             "--report-to", "", "--seed", "0"])
     finally:

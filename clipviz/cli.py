@@ -13,15 +13,33 @@ from pathlib import Path
 from .core.train import TrainConfig
 
 
-def parse_data(spec: str, n: int, seed: int = 0, split: str = "train"):
-    """"shapes[:split]", "csv:PATH" or "folder:PATH" → a PairDataset."""
+def parse_data(spec: str, n: int, seed: int = 0, split: str = "train", stream: bool = False):
+    """"shapes[:split]", "csv:PATH", "folder:PATH" or "wds:SHARDS" → a PairDataset.
+
+    n: ShapesWorld pairs to generate; for shards, the pairs read into memory. stream: shards
+    as a `ShardStream` (training reads them without limit)."""
     from .data import load_dataset
     from .world import ShapesWorld
 
     kind, _, rest = spec.partition(":")
     if kind == "shapes":
         return ShapesWorld(seed=seed).dataset(rest or split, n=n)
+    if kind == "wds":
+        return load_dataset(spec, stream=stream, max_pairs=n)
     return load_dataset(spec)
+
+
+DATA_HELP = "shapes[:split] | csv:PATH | folder:PATH | wds:SHARDS (WebDataset tar files, e.g. " \
+            "'wds:/data/shards/{00000..00099}.tar')"
+DEVICE_HELP = "auto: a CUDA GPU, else Apple's MPS, else the CPU (under torchrun each process's own GPU); " \
+              "or cpu, cuda, cuda:N, mps"
+
+
+def announce(device, precision: str) -> None:
+    """Print the device and precision a command runs on, once."""
+    from .core.device import describe
+
+    print(describe(device, precision), flush=True)
 
 
 # TrainConfig's fields that are not flags: --out sets out_dir; the rest have no use on the command line
@@ -60,15 +78,18 @@ def config_from(args, cls=TrainConfig):
 
 
 def cmd_train(args) -> None:
+    from .core.device import device_of
     from .core.distributed import launched_world
-    from .core.model import create_model
+    from .core.model import create_model, resolve_precision
     from .core.train import train
 
-    dataset = parse_data(args.data, n=args.n, seed=args.seed)
-    model, _, tokenizer = create_model(args.model, pretrained=args.pretrained, seed=args.seed)
+    dataset = parse_data(args.data, n=args.n, seed=args.seed, stream=True)
+    model, _, tokenizer = create_model(args.model, pretrained=args.pretrained, seed=args.seed, device=args.device)
     config = config_from(args).for_model(model)
     main_process = launched_world().is_main      # under torchrun only rank 0 writes and prints
     if main_process:
+        device = device_of(model)
+        announce(device, resolve_precision(config.precision, device))
         Path(args.out).mkdir(parents=True, exist_ok=True)
         (Path(args.out) / "config.json").write_text(json.dumps({**dataclasses.asdict(config), "model": args.model,
                                                                 "pretrained": args.pretrained,
@@ -84,6 +105,8 @@ def cmd_train(args) -> None:
 
 
 def cmd_pretrained(args) -> None:
+    from .core.device import resolve_device
+    from .core.model import resolve_precision
     from .zoo import (CLASSIFIERS, NOTEBOOK_MODELS, RECIPES, build, build_classifier, cache_path,
                              classifier_path)
 
@@ -93,10 +116,12 @@ def cmd_pretrained(args) -> None:
         print(f"data-size sweep measured → {write_sweep()}")
         return
     names = {"all": list(RECIPES) + list(CLASSIFIERS), "notebooks": list(NOTEBOOK_MODELS)}.get(args.name, [args.name])
+    device = resolve_device(args.device)
+    announce(device, resolve_precision("auto", device))
     for name in names:
         make, path_of = (build_classifier, classifier_path) if name in CLASSIFIERS else (build, cache_path)
         cached = name in {**RECIPES, **CLASSIFIERS} and path_of(name).exists()
-        print(f"{name}: {'cached' if cached else 'trained'} → {make(name)}")
+        print(f"{name}: {'cached' if cached else 'trained'} → {make(name, device=device)}")
 
 
 def eval_model(args):
@@ -108,24 +133,28 @@ def eval_model(args):
         raise ValueError("give a model one way: --checkpoint FILE (a clipviz checkpoint), --pretrained NAME "
                          "(an embedded model), or --model NAME [--pretrained TAG_OR_FILE] (any open_clip model)")
     if args.checkpoint:      # a bare state_dict names no architecture: then --model says it
-        model, _, tokenizer = from_checkpoint(args.checkpoint, name=args.model)
+        model, _, tokenizer = from_checkpoint(args.checkpoint, name=args.model, device=args.device)
         return model, tokenizer, None
     if args.model is None:
         if args.pretrained not in RECIPES:
             raise ValueError(f"--pretrained {args.pretrained!r} is not an embedded model ({', '.join(RECIPES)}); "
                              f"for an open_clip tag or weights file give the architecture too: --model NAME")
-        model, _, tokenizer = pretrained(args.pretrained)
+        model, _, tokenizer = pretrained(args.pretrained, device=args.device)
         return model, tokenizer, recipe(args.pretrained).make_world()
-    model, _, tokenizer = create_model(args.model, pretrained=args.pretrained)
+    model, _, tokenizer = create_model(args.model, pretrained=args.pretrained, device=args.device)
     return model, tokenizer, None
 
 
 def cmd_eval(args) -> None:
+    from .core.device import device_of
+    from .core.model import resolve_precision
     from .evaluation.report import evaluate
     from .evaluation.zeroshot import PHOTO_TEMPLATE, load_templates
     from .world import ShapesWorld
 
     model, tokenizer, model_world = eval_model(args)
+    device = device_of(model)
+    announce(device, resolve_precision("auto", device))
     templates = load_templates(args.templates) if args.templates else [PHOTO_TEMPLATE]
     classes = _read_classes(args.classes) if args.classes else None
     kind, _, split = args.data.partition(":")
@@ -159,7 +188,7 @@ def _read_classes(spec: str) -> list[str]:
 def cmd_demo(args) -> None:
     from .teaching.demo import run_demo
 
-    run_demo(Path(args.out))
+    run_demo(Path(args.out), device=args.device)
 
 
 def cmd_classroom(args) -> None:
@@ -193,9 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", default="shapes-cnn-tiny", help="clipviz tiny config or open_clip model name")
     train.add_argument("--pretrained", default=None,
                        help="fine-tune these weights (open_clip tag or checkpoint file): peak lr 1e-5, 10 warmup steps")
-    train.add_argument("--data", default="shapes", help="shapes[:split] | csv:PATH | folder:PATH")
+    train.add_argument("--data", default="shapes", help=DATA_HELP + "; shards are streamed")
     train.add_argument("--pairs", "--n", dest="n", type=int, default=20_000,
                        help="ShapesWorld pairs to generate (--n is refused by torchrun: use --pairs there)")
+    train.add_argument("--device", default="auto", help=DEVICE_HELP)
     add_config_flags(train)
     train.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
     train.add_argument("--out", default="runs/clip", help="output folder")
@@ -204,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     pre = commands.add_parser("pretrained", help="build the embedded models' cache ($CLIPVIZ_CACHE)")
     pre.add_argument("name", help="a model name, 'notebooks' (what the notebooks use), 'all', or 'sweep' "
                                   "(measure notebook 01's data-size sweep into clipviz/teaching/)")
+    pre.add_argument("--device", default="auto", help=DEVICE_HELP)
     pre.set_defaults(func=cmd_pretrained)
 
     ev = commands.add_parser("eval", help="zero-shot and retrieval report (CLIP_benchmark metric names)",
@@ -212,8 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--model", help="any open_clip model name, e.g. ViT-B-32 (with --pretrained)")
     ev.add_argument("--pretrained", help="with --model: an open_clip tag or a weights file; alone: an embedded "
                                          "model, e.g. shapes-cnn-tiny")
-    ev.add_argument("--data", default="shapes", help="shapes[:split] | csv:PATH | folder:PATH")
-    ev.add_argument("--n", type=int, default=2000, help="ShapesWorld images per split")
+    ev.add_argument("--data", default="shapes", help=DATA_HELP)
+    ev.add_argument("--n", type=int, default=2000, help="ShapesWorld images per split; for shards, the pairs read "
+                                                        "(the first N)")
+    ev.add_argument("--device", default="auto", help=DEVICE_HELP)
     ev.add_argument("--classes", help="comma-separated class names or a file with one per line "
                                       "(ShapesWorld default: every colour-shape pair; csv/folder without it: "
                                       "retrieval only)")
@@ -227,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="train/load the default model, evaluate it, write a report")
     demo.add_argument("--out", default="reports/demo", help="report folder")
+    demo.add_argument("--device", default="auto", help=DEVICE_HELP)
     demo.set_defaults(func=cmd_demo)
 
     room = commands.add_parser("classroom", help="the notebooks as HTML pages, slides (+ the talk) or student "

@@ -1,4 +1,4 @@
-"""Image–caption datasets: one base class, three sources (ShapesWorld, CSV, folder).
+"""Image–caption datasets: one base class, four sources (ShapesWorld, CSV, folder, WebDataset shards).
 
 Every dataset is a list of (image, caption) *pairs*; several pairs may share an image
 (an image with several captions, as retrieval benchmarks have). `meta` is a pandas
@@ -9,13 +9,23 @@ Two ways to read images:
   `transform(PIL image)` when a transform is set, else a float tensor (3, H, W) in [0, 1].
 - `dataset.image_batch(pair_indices, size)` → uint8 tensor (B, 3, size, size), the fast
   path the trainer and encoders use: no per-sample PIL work for in-memory images.
+
+WebDataset shards (tar files of `KEY.jpg` + `KEY.txt` [+ `KEY.json`], img2dataset's output and
+open_clip's `--train-data`) come two ways: `ShardStream` streams them for training, split
+across torchrun ranks and DataLoader workers as open_clip does; `ShardDataset` reads the
+first pairs of them into memory for what needs a finite table (evaluation, the notebooks).
 """
 
 from __future__ import annotations
 
 import copy
+import io
+import itertools
+import json
 import os
+import random
 import threading
+import warnings
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -57,6 +67,8 @@ def resize_center_crop(array: np.ndarray, size: int) -> np.ndarray:
 
 class PairDataset(Dataset):
     """Base class: (image, caption) pairs described by `meta`; subclasses load images."""
+
+    reads_files = False    # True where reading an image means decoding a file (worth worker processes)
 
     def __init__(self, meta: pd.DataFrame, transform=None):
         if len(meta) == 0:
@@ -100,6 +112,13 @@ class PairDataset(Dataset):
         """Decode this dataset's images ahead of a training run that reads them several times;
         images held in memory have nothing to decode (False). See `FileDataset.warm`."""
         return False
+
+    @property
+    def stored_size(self) -> int | None:
+        """The side of the square images this dataset holds in memory, where it holds them so
+        (then `image_batch` at this size is a copy, and a GPU resizes faster than PIL);
+        None for images decoded from files, which come in any size."""
+        return None
 
     def subset(self, n: int | None = None, fraction: float | None = None, seed: int = 0,
                **filters) -> "PairDataset":
@@ -196,9 +215,72 @@ def prefetched(read, keys):
             yield batch
 
 
+def pinned(batch):
+    """`batch` (a tensor, or a tuple/list holding some) with its tensors in pinned memory, from
+    which a copy to the GPU does not wait for the GPU (`.to(device, non_blocking=True)`)."""
+    if isinstance(batch, torch.Tensor):
+        return batch.pin_memory()
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(pinned(b) for b in batch)
+    return batch
+
+
+class _Keyed(Dataset):
+    """read(keys[k]) as the k-th item of a map-style dataset, for DataLoader workers."""
+
+    def __init__(self, read, keys):
+        self.read, self.keys = read, keys
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, k: int):
+        return self.read(self.keys[k])
+
+
+def _fork_context():
+    """Workers started by fork: they share the parent's memory (datasets, decoded images)
+    instead of receiving a pickled copy, and readers may be closures."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+
+
+def loaded(read, keys, workers: int = 0, pin: bool = False):
+    """Yield read(key) for each key in order, read ahead of the caller.
+
+    Args:
+        read: key → a batch (a tensor, or a tuple holding tensors and index arrays).
+        keys: what to read, in order.
+        workers: 0 reads in one background thread (`prefetched`: the CPU path, where the
+            step itself uses every core); N > 0 reads in N DataLoader worker processes (on a
+            GPU, decoding and resizing files must keep pace with fast steps, as open_clip's
+            workers do). Arrays come back as tensors either way.
+        pin: put each batch in pinned memory (for a GPU: non-blocking host→device copies),
+            in the reading thread or the DataLoader's pinning thread, off the critical path.
+    """
+    keys = list(keys)
+    if workers == 0 or len(keys) < 2:
+        convert = (lambda b: pinned(_as_tensors(b))) if pin else _as_tensors
+        yield from prefetched(lambda key: convert(read(key)), keys)
+        return
+    loader = torch.utils.data.DataLoader(_Keyed(read, keys), batch_size=None, num_workers=min(workers, len(keys)),
+                                         pin_memory=pin, multiprocessing_context=_fork_context())
+    yield from loader
+
+
+def _as_tensors(batch):
+    """numpy arrays in a batch as tensors, as a DataLoader's collation returns them."""
+    if isinstance(batch, np.ndarray):
+        return torch.from_numpy(batch)
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(_as_tensors(b) for b in batch)
+    return batch
+
+
 def read_resized(path, size: int) -> np.ndarray:
-    """(size, size, 3) uint8 of an image file: CLIP's resize and centre crop
-    (`resize_center_crop`). A JPEG at least twice that size is decoded at a reduced scale
+    """(size, size, 3) uint8 of an image file (a path or a file object): CLIP's resize and
+    centre crop (`resize_center_crop`). A JPEG at least twice that size is decoded at a reduced scale
     first (libjpeg's DCT scaling, the sides kept >= size): for a 640x480 photo at 64 px
     several times faster than decoding it whole."""
     with Image.open(path) as image:
@@ -211,10 +293,24 @@ class FileDataset(PairDataset):
     """Images on disk, one row of `meta` per (image, caption) pair; `meta.filepath`.
     `image_batch` reads each image once per size (`DECODED`)."""
 
+    reads_files = True
+
     def load_array(self, image_id: int) -> np.ndarray:
         with self._reading(image_id):
-            with Image.open(self._paths[image_id]) as image:
+            with Image.open(self._source(image_id)) as image:
                 return to_rgb_array(image)
+
+    def _source(self, image_id: int):
+        """What PIL opens for an image: its path (here) or a file object."""
+        return self._paths[image_id]
+
+    def _cache_key(self, image_id: int) -> tuple:
+        """The image's key in `DECODED`: path and modification time (an edited file is read again)."""
+        path = self._paths[image_id]
+        return path, os.stat(path).st_mtime_ns
+
+    def _name(self, image_id: int) -> str:
+        return str(self._paths[image_id])
 
     def image_batch(self, indices, size: int) -> torch.Tensor:
         ids = self.image_ids[np.asarray(indices)]
@@ -236,9 +332,8 @@ class FileDataset(PairDataset):
         return True
 
     def _resized(self, image_id: int, size: int) -> np.ndarray:
-        path = self._paths[image_id]
         with self._reading(image_id):
-            return DECODED.get((path, os.stat(path).st_mtime_ns, size), lambda: read_resized(path, size))
+            return DECODED.get((*self._cache_key(image_id), size), lambda: read_resized(self._source(image_id), size))
 
     @contextmanager
     def _reading(self, image_id: int):
@@ -247,7 +342,7 @@ class FileDataset(PairDataset):
             yield
         except (OSError, ValueError) as error:
             row = int(np.flatnonzero(self.image_ids == image_id)[0]) if image_id in self.image_ids else "?"
-            raise ValueError(f"cannot read image {self._paths[image_id]} (pair {row}): {error}") from None
+            raise ValueError(f"cannot read image {self._name(image_id)} (pair {row}): {error}") from None
 
     def _index_images(self) -> None:
         codes, uniques = pd.factorize(self.meta["filepath"])
@@ -321,11 +416,266 @@ class FolderDataset(FileDataset):
         self._index_images()
 
 
-def load_dataset(spec: str, transform=None, **kwargs) -> PairDataset:
-    """A dataset from a short spec: "csv:PATH" or "folder:PATH" (ShapesWorld: see world.py)."""
+IMAGE_KEYS = ("jpg", "jpeg", "png", "webp")     # the image entries of a sample, as open_clip looks for them
+CAPTION_KEY = "txt"
+
+
+def shard_urls(spec: str) -> list[str]:
+    """The shards a spec names: brace expansion ("/data/{00000..00099}.tar"), several specs
+    joined by "::" (open_clip's convention). Local files must exist; URLs and "pipe:"
+    commands are handed to webdataset as they are."""
+    import braceexpand
+
+    urls = [url for part in spec.split("::") for url in braceexpand.braceexpand(part.strip()) if url]
+    if not urls:
+        raise ValueError(f"no shards in {spec!r}: give tar files, e.g. wds:/data/shards/{{00000..00099}}.tar")
+    local = [u for u in urls if "://" not in u and not u.startswith("pipe:")]
+    missing = [u for u in local if not Path(u).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{len(missing)} of {len(urls)} shard(s) not found, e.g. {missing[0]}")
+    return urls
+
+
+def _samples(urls):
+    """Raw samples (dicts of bytes by extension, with __key__ and __url__) of the shards, in order."""
+    import webdataset as wds
+
+    return wds.DataPipeline(wds.SimpleShardList(urls), wds.tarfile_to_samples())
+
+
+def _image_bytes(sample: dict) -> bytes | None:
+    return next((sample[k] for k in IMAGE_KEYS if k in sample), None)
+
+
+class ShardDataset(FileDataset):
+    """The first pairs of WebDataset shards, held in memory as their encoded bytes.
+
+    Evaluation and the notebooks need a finite, indexable table (retrieval ranks every
+    image against every caption; the notebooks subset and split by image), which a stream
+    is not; so these pairs are read once, in shard order, up to `max_pairs`, keeping each
+    image's compressed bytes (a JPEG photo is ~20× smaller than its pixels) and decoding it
+    like a file when read (`DECODED` keeps it decoded). Training streams the shards instead
+    (`ShardStream`), with no limit.
+
+    Args:
+        spec: the shards, e.g. "/data/shards/{00000..00099}.tar" (`shard_urls`).
+        max_pairs: read at most this many pairs (a warning says when the shards hold more).
+        transform: as for every PairDataset.
+    meta: image_id, caption, key (the sample's key), shard, and the flat fields of each
+    sample's .json (img2dataset's url, width, ...; label / group / style columns written by
+    `write_shards`).
+    """
+
+    def __init__(self, spec: str, max_pairs: int = 10_000, transform=None):
+        urls = shard_urls(spec)
+        rows, self._bytes = [], []
+        for sample in _samples(urls):
+            image, caption = _image_bytes(sample), sample.get(CAPTION_KEY)
+            if image is None or caption is None:       # as open_clip: samples without either are skipped
+                continue
+            if len(rows) == max_pairs:
+                warnings.warn(f"{spec} holds more than {max_pairs} pairs: the first {max_pairs} were read "
+                              f"(raise the limit: max_pairs=, or --n on the command line)", stacklevel=2)
+                break
+            extra = json.loads(sample["json"]) if "json" in sample else {}
+            fields = {k: v for k, v in extra.items() if isinstance(v, (str, int, float, bool)) and k not in
+                      ("image_id", "caption", "key", "shard")}
+            rows.append({"caption": caption.decode("utf-8").strip(), "key": sample["__key__"],
+                         "shard": sample["__url__"], **fields})
+            self._bytes.append(image)
+        if not rows:
+            raise ValueError(f"no (image, caption) pairs in {spec}: samples need an image ({', '.join(IMAGE_KEYS)}) "
+                             f"and a .{CAPTION_KEY} caption")
+        meta = pd.DataFrame(rows)
+        _check_captions(meta["caption"], "sample " + meta["key"])
+        meta.insert(0, "image_id", np.arange(len(meta)))
+        self._origins = list(zip(meta["shard"], meta["key"]))     # by image id; views share it
+        super().__init__(meta, transform=transform)
+
+    def _source(self, image_id: int):
+        return io.BytesIO(self._bytes[image_id])
+
+    def _cache_key(self, image_id: int) -> tuple:
+        return self._origins[image_id]          # (shard, sample key): unique across the shards
+
+    def _name(self, image_id: int) -> str:
+        shard, key = self._origins[image_id]
+        return f"{key} in {shard}"
+
+
+def _decode_pair(size: int):
+    """sample → (uint8 (size, size, 3), caption), or None for a sample lacking either."""
+    def decode(sample: dict):
+        image, caption = _image_bytes(sample), sample.get(CAPTION_KEY)
+        if image is None or caption is None:
+            return None
+        return read_resized(io.BytesIO(image), size), caption.decode("utf-8").strip()
+    return decode
+
+
+class ShardStream:
+    """WebDataset shards streamed for training, the way open_clip's `--train-data` reads them.
+
+    Each epoch shuffles the shard list with one seed on every rank, gives each torchrun rank
+    every W-th shard (`webdataset.split_by_node`) and each of its DataLoader workers every
+    N-th of those (`split_by_worker`), shuffles samples in a buffer, decodes and resizes the
+    images in the workers and yields whole batches; epochs follow one another without end
+    (training counts steps). So, unlike a `PairDataset`, it has no length, no `meta` and no
+    per-step batch order: a run is reproducible for a seed and a worker count, and a resumed
+    run continues on a fresh shuffle seeded by the step it resumes at, as open_clip's do.
+
+    Args:
+        spec: the shards, e.g. "/data/shards/{00000..00099}.tar" (`shard_urls`).
+        shuffle_buffer: samples held for shuffling (open_clip: 5,000 when training).
+    """
+
+    def __init__(self, spec: str, shuffle_buffer: int = 2000):
+        self.spec, self.urls, self.shuffle_buffer = spec, shard_urls(spec), shuffle_buffer
+
+    def __repr__(self) -> str:
+        return f"ShardStream({self.spec!r}, {len(self.urls)} shards)"
+
+    def batches(self, batch_size: int, size: int, tokenize, seed: int = 0, start: int = 0, world_size: int = 1,
+                workers: int = 0, pin: bool = False):
+        """An endless iterator of this process's batches: (uint8 images (b, 3, size, size),
+        tokens (b, l)), cut after the batch's longest caption.
+
+        Args:
+            batch_size: pairs per batch on this process (the global batch / world_size).
+            size: image side (the model's).
+            tokenize: list[str] → LongTensor (b, L), run in the workers.
+            seed, start: seed the shard order and the sample shuffles (start: the step a
+                resumed run starts at).
+            world_size: torchrun processes (each needs at least one shard).
+            workers: DataLoader processes (0: one background thread); fewer where there are
+                fewer shards than workers on a rank.
+            pin: pinned memory, for non-blocking copies to a GPU.
+        """
+        if len(self.urls) < world_size:
+            raise ValueError(f"{len(self.urls)} shard(s) for {world_size} processes: every process needs at least "
+                             f"one shard (write more, smaller shards)")
+        workers = min(workers, len(self.urls) // world_size)
+        stream = _PairStream(self.urls, batch_size, size, tokenize, seed, start, self.shuffle_buffer)
+        if workers == 0:
+            return _ahead(iter(stream), pin)
+        return _each(torch.utils.data.DataLoader(stream, batch_size=None, num_workers=workers, pin_memory=pin,
+                                                 multiprocessing_context=_fork_context()))
+
+
+class _PairStream(torch.utils.data.IterableDataset):
+    """One process's (or DataLoader worker's) endless stream of batches from the shards."""
+
+    def __init__(self, urls, batch_size, size, tokenize, seed, start, shuffle_buffer):
+        self.urls, self.batch_size, self.size, self.tokenize = urls, batch_size, size, tokenize
+        self.seed, self.start, self.shuffle_buffer = seed, start, shuffle_buffer
+
+    def __iter__(self):
+        import webdataset as wds
+        from webdataset.utils import pytorch_worker_info
+
+        rank, _, worker, _ = pytorch_worker_info()
+        for epoch in itertools.count():
+            order = list(self.urls)
+            random.Random(f"{self.seed}-{self.start}-{epoch}").shuffle(order)      # the same on every rank
+            pipeline = wds.DataPipeline(
+                wds.SimpleShardList(order), wds.split_by_node, wds.split_by_worker, wds.tarfile_to_samples(),
+                wds.shuffle(self.shuffle_buffer, initial=min(self.shuffle_buffer, 100),
+                            rng=random.Random(f"{self.seed}-{self.start}-{epoch}-{rank}-{worker}")),
+                wds.map(_decode_pair(self.size)), wds.select(lambda pair: pair is not None),
+                wds.batched(self.batch_size, collation_fn=self._collate, partial=False))
+            count = 0
+            for batch in pipeline:
+                count += 1
+                yield batch
+            if count == 0:
+                raise ValueError(f"the shards of this process hold fewer than {self.batch_size} pairs: "
+                                 f"lower the batch size or use fewer processes")
+
+    def _collate(self, pairs):
+        images = torch.from_numpy(np.stack([image for image, _ in pairs])).permute(0, 3, 1, 2)   # (b, 3, S, S)
+        tokens = self.tokenize([caption for _, caption in pairs])                               # (b, L)
+        return images, tokens[:, :max(1, int((tokens != 0).sum(1).max()))]
+
+
+def _each(loader):
+    """A DataLoader's items as a generator: closing it stops the workers."""
+    yield from loader
+
+
+def _ahead(iterator, pin: bool):
+    """The items of an endless iterator, each read in a background thread while the caller
+    works on the previous one (and pinned there when `pin`)."""
+    with ThreadPoolExecutor(1) as reader:
+        def read():
+            item = next(iterator)
+            return pinned(item) if pin else item
+        upcoming = reader.submit(read)
+        while True:
+            item = upcoming.result()
+            upcoming = reader.submit(read)
+            yield item
+
+
+def write_shards(dataset: PairDataset, folder, per_shard: int = 1000, columns=("label", "group", "style")) -> str:
+    """Write a dataset as WebDataset shards, as img2dataset lays them out: per pair KEY.png
+    (or the image file's own bytes and suffix), KEY.txt (the caption) and KEY.json (`columns`
+    of meta that the dataset has, plus the caption).
+
+    Args:
+        dataset: any PairDataset (one sample per pair).
+        folder: where the shards go, as 00000.tar, 00001.tar, ...
+        per_shard: pairs per shard.
+    Returns:
+        The spec that reads them back: "wds:FOLDER/{00000..0000N}.tar".
+    """
+    import webdataset as wds
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    count = (len(dataset) + per_shard - 1) // per_shard
+    for shard in range(count):
+        with wds.TarWriter(str(folder / f"{shard:05d}.tar")) as sink:
+            for row in range(shard * per_shard, min((shard + 1) * per_shard, len(dataset))):
+                sink.write(_sample(dataset, row, columns))
+    return f"wds:{folder}/{{00000..{count - 1:05d}}}.tar" if count > 1 else f"wds:{folder}/00000.tar"
+
+
+def _sample(dataset: PairDataset, row: int, columns) -> dict:
+    """One pair as a WebDataset sample of encoded bytes."""
+    meta = dataset.meta.iloc[row]
+    if "filepath" in meta and Path(meta["filepath"]).suffix.lower().lstrip(".") in IMAGE_KEYS:
+        path = Path(meta["filepath"])
+        suffix, image = path.suffix.lower().lstrip("."), path.read_bytes()
+    else:
+        buffer = io.BytesIO()
+        Image.fromarray(dataset.load_array(int(meta["image_id"]))).save(buffer, format="PNG")
+        suffix, image = "png", buffer.getvalue()
+    fields = {c: meta[c].item() if hasattr(meta[c], "item") else meta[c] for c in columns if c in meta}
+    return {"__key__": f"{row:09d}", suffix: image, "txt": meta["caption"].encode("utf-8"),
+            "json": json.dumps({"caption": meta["caption"], **fields}).encode("utf-8")}
+
+
+def load_dataset(spec: str, transform=None, stream: bool = False, max_pairs: int = 10_000, **kwargs):
+    """A dataset from a short spec (ShapesWorld: see world.py).
+
+    Args:
+        spec: "csv:PATH", "folder:PATH" or "wds:SHARDS" (tar files, brace expansion:
+            "wds:/data/shards/{00000..00099}.tar").
+        stream: for "wds:", a `ShardStream` (training) instead of the first `max_pairs`
+            pairs in memory (`ShardDataset`: evaluation, notebooks).
+        max_pairs: for "wds:" without stream, how many pairs to read.
+        **kwargs: CsvDataset's column options.
+    Returns:
+        A PairDataset, or a ShardStream.
+    """
     kind, _, path = spec.partition(":")
+    if kind == "wds" and path:
+        return ShardStream(path) if stream else ShardDataset(path, max_pairs=max_pairs, transform=transform)
+    if stream:
+        raise ValueError(f"only WebDataset shards stream (wds:PATTERN); {spec!r} is read as a table")
     if kind == "csv" and path:
         return CsvDataset(path, transform=transform, **kwargs)
     if kind == "folder" and path:
         return FolderDataset(path, transform=transform)
-    raise ValueError(f"unknown data spec {spec!r}: use csv:PATH or folder:PATH")
+    raise ValueError(f"unknown data spec {spec!r}: use csv:PATH, folder:PATH or wds:SHARDS "
+                     f"(e.g. wds:/data/shards/{{00000..00099}}.tar)")

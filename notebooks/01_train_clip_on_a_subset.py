@@ -30,17 +30,20 @@
 #
 # **Your own data or a real CLIP**: change the parameters cell below — `DATA` to
 # `"csv:path/to/pairs.csv"` (open_clip's tab-separated `filepath`/`title` format) or
-# `"folder:path/"`, and `MODEL` / `PRETRAINED` to e.g. `"ViT-B-32"` and a checkpoint file.
+# `"folder:path/"` or WebDataset shards (`"wds:/data/shards/{00000..00099}.tar"`, img2dataset's
+# output), and `MODEL` / `PRETRAINED` to e.g. `"ViT-B-32"` and a checkpoint file. `DEVICE = "auto"`
+# runs on a GPU when there is one (the first model loaded prints where, and in which precision).
 
 # %% tags=["parameters"]
 MODEL = "shapes-cnn-tiny"        # an embedded model, or any open_clip name ("ViT-B-32")
 PRETRAINED = None                # for open_clip names: a checkpoint path or a tag you have on disk
-DATA = "shapes"                  # "shapes", "csv:PATH" or "folder:PATH"
+DATA = "shapes"                  # "shapes", "csv:PATH", "folder:PATH" or "wds:SHARDS"
 PICTURES = "clip art"            # ShapesWorld's subset: "clip art" (flat, clean) or "all" (every style and
                                  # picture quality, as the embedded models saw: ~800 steps to learn)
 SUBSET_SIZE = 20000              # training pairs for the live run below
 LIVE_STEPS = 340                 # steps of the live run (about 40 s; 0 keeps PRETRAINED as it is)
 BATCH_SIZE = 128
+DEVICE = "auto"                  # "auto": a GPU when there is one (CUDA, Apple's MPS), else the CPU
 SEED = 0
 
 # %%
@@ -88,7 +91,8 @@ viz.sample_grid(train_set, n=16, seed=SEED, title="training pairs: image + capti
 
 # %%
 # a fresh model, or PRETRAINED's weights to start from when given
-model, preprocess, tokenizer = load_model(MODEL, PRETRAINED, trained=PRETRAINED is not None, seed=SEED)
+model, preprocess, tokenizer = load_model(MODEL, PRETRAINED, trained=PRETRAINED is not None, seed=SEED,
+                                          device=DEVICE)
 print("context length:", model.context_length)
 display(token_table(tokenizer, "a small red circle on the left"))
 display(token_table(tokenizer, "왼쪽에 있는 작은 빨간 원"))
@@ -116,7 +120,7 @@ viz.similarity_matrix(*pair_features(model, tokenizer, batch), batch.captions, "
 # %%
 batch_size = min(BATCH_SIZE, len(train_set))
 untrained = pair_features(model, tokenizer, train_set.subset(n=batch_size, seed=SEED))
-scale = model.logit_scale.exp().detach()
+scale = model.logit_scale.exp().item()   # a float: the features come back on the CPU from any device
 print(f"loss of the untrained model on a batch of {batch_size}: {clip_loss(*untrained, scale):.3f}   "
       f"with the captions paired at random: {chance_loss(*untrained, scale):.3f}   "
       f"ln(B) = {np.log(batch_size):.3f}")
@@ -258,5 +262,5 @@ if has_labels(classnames, "this exercise"):
 # %% tags=["solution"]
 # Exercise 3: the trained model's loss for two batch sizes, beside ln B.
 pd.DataFrame({size: {"loss": clip_loss(*pair_features(model, tokenizer, train_set.subset(n=size, seed=SEED)),
-                                       model.logit_scale.exp().detach()).item(), "ln B": np.log(size)}
+                                       model.logit_scale.exp().item()).item(), "ln B": np.log(size)}
               for size in sorted({min(16, len(train_set)), min(128, len(train_set))})}).T.round(3)

@@ -27,15 +27,16 @@
 # **Runs in** about a minute on a 2-core laptop (the first UMAP compiles numba code; the
 # encodings are cached, so re-runs are quicker).
 #
-# **Your own data or a real CLIP**: set `DATA` to `"csv:PATH"` / `"folder:PATH"` and
+# **Your own data or a real CLIP**: set `DATA` to `"csv:PATH"` / `"folder:PATH"` / `"wds:SHARDS"` and
 # `MODEL` / `PRETRAINED` to an open_clip name and a checkpoint on disk.
 
 # %% tags=["parameters"]
 MODEL = "shapes-cnn-tiny"        # an embedded model, or any open_clip name ("ViT-B-32")
 PRETRAINED = None                # for open_clip names: a checkpoint path or a tag you have on disk
-DATA = "shapes"                  # "shapes", "csv:PATH" or "folder:PATH"
+DATA = "shapes"                  # "shapes", "csv:PATH", "folder:PATH" or "wds:SHARDS"
 N_SEEN = 600                     # seen-composition pairs on the map
 N_HELDOUT = 200                  # held-out-composition pairs on the map (ShapesWorld only)
+DEVICE = "auto"                  # "auto": a GPU when there is one (CUDA, Apple's MPS), else the CPU
 SEED = 0
 
 # %%
@@ -61,7 +62,7 @@ from clipviz.teaching.widgets import EmbeddingExplorer
 # %%
 world, _, test_set, heldout_set, classnames = load_data(DATA, n_train=0, seed=SEED, n_eval=N_SEEN)
 heldout_set = heldout_set.subset(n=min(N_HELDOUT, len(heldout_set)), seed=SEED) if heldout_set else None
-model, _, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED)
+model, _, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED, device=DEVICE)
 image_features, text_features, meta = map_data(model, tokenizer, [test_set, heldout_set])
 features, points = projection.stack_modalities(image_features, text_features, meta)
 attributes = map_attributes(meta)
@@ -100,7 +101,7 @@ agreement.round(3)
 # organise each space before and after training.
 
 # %%
-untrained, _, _ = load_model(MODEL, PRETRAINED, trained=False, seed=SEED)
+untrained, _, _ = load_model(MODEL, PRETRAINED, trained=False, seed=SEED, device=DEVICE)
 untrained_images, untrained_texts, _ = map_data(untrained, tokenizer, [test_set, heldout_set])
 untrained_coords = projection.project(projection.stack_modalities(untrained_images, untrained_texts, meta)[0],
                                       "umap", seed=SEED)

@@ -43,9 +43,10 @@
 MODEL = "shapes-cnn-tiny"              # an embedded model, or any open_clip name ("ViT-B-32")
 PRETRAINED = None                      # for open_clip names: a checkpoint path or a tag on disk
 MIXED_MODEL = "shapes-cnn-tiny-mixed"  # trained on half-Korean captions (ShapesWorld only)
-DATA = "shapes"                        # "shapes", "csv:PATH" or "folder:PATH"
+DATA = "shapes"                        # "shapes", "csv:PATH", "folder:PATH" or "wds:SHARDS"
 N_EVAL = 2000                          # test images per split
 EFFECT_IMAGES = 6000                   # images per effect in section 8 (as benchmarks/bench_prompts.py)
+DEVICE = "auto"                        # "auto": a GPU when there is one (CUDA, Apple's MPS), else the CPU
 SEED = 0
 
 # %%
@@ -81,7 +82,7 @@ from clipviz.world import NAME_STYLES
 
 # %%
 world, _, test_set, heldout_set, classnames = load_data(DATA, None, SEED, N_EVAL, need_labels=True)
-model, _, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED)
+model, _, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED, device=DEVICE)
 splits = {"seen": test_set, "held-out": heldout_set} if heldout_set is not None else {"test": test_set}
 features = {name: encode_images(model, data) for name, data in splits.items()}
 targets = {name: class_targets(data, classnames)[0] for name, data in splits.items()}
@@ -213,7 +214,7 @@ else:
 name_sets = {style: world.classnames("all", style) for style in NAME_STYLES} if world else {"en": classnames}
 language_models = {MODEL: (model, tokenizer, features[hard])}
 if world:
-    mixed, _, mixed_tokenizer = load_model(MIXED_MODEL, seed=SEED)
+    mixed, _, mixed_tokenizer = load_model(MIXED_MODEL, seed=SEED, device=DEVICE)
     language_models[MIXED_MODEL] = (mixed, mixed_tokenizer, encode_images(mixed, splits[hard]))
 names_table = pd.DataFrame({name: {style: top1(f, zero_shot_classifier(m, t, names, [PHOTO_TEMPLATE]), targets[hard])
                                    for style, names in name_sets.items()}

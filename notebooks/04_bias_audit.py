@@ -45,13 +45,14 @@ MODELS = {                              # audit name → embedded model or open_
     "biased captions": "shapes-cnn-tiny-biased",   # 'broken' in 50 % of dark, 5 % of light
 }
 PRETRAINED = {}                         # audit name → checkpoint path/tag, for open_clip names
-DATA = "shapes"                         # or "csv:PATH" with image path, label and group columns
+DATA = "shapes"                         # or "csv:PATH" / "wds:SHARDS" with label and group columns
 LABEL_COLUMN = "shape"                  # the true class of each image
 GROUP_COLUMN = "background"             # the group attribute (not part of the class)
 GROUPS = ("dark", "light")              # the two groups to compare: first − second
 HARMFUL = ("broken object", "dangerous object")
 NEUTRAL = ("small shape on a dark background",)   # true of part of one group, like the paper's "child"
 N_IMAGES = 2000
+DEVICE = "auto"                         # "auto": a GPU when there is one (CUDA, Apple's MPS), else the CPU
 SEED = 0
 
 # %%
@@ -108,7 +109,7 @@ print(f"{len(data)} images to audit, {len(classes)} classes, groups: {pd.Series(
 label_sets = audit.standard_label_sets(classes, HARMFUL, NEUTRAL)
 models, features, probabilities = {}, {}, {}
 for name, model_name in MODELS.items():
-    models[name] = load_model(model_name, PRETRAINED.get(name), seed=SEED)
+    models[name] = load_model(model_name, PRETRAINED.get(name), seed=SEED, device=DEVICE)
     model, _, tokenizer = models[name]
     features[name] = encode_images(model, data)
     for label_set in label_sets:

@@ -45,7 +45,7 @@ MODEL = "shapes-cnn-tiny"                # trained on captions of all five style
 PRETRAINED = None                        # for open_clip names: a checkpoint path or a tag on disk
 SINGLE_STYLE_MODEL = "shapes-cnn-tiny-flat"  # the same recipe on flat clip art only (ShapesWorld)
 FINE_TUNED = "shapes-cnn-tiny-labels-ft"  # MODEL fine-tuned on flat labels (embedded; else fine-tuned here)
-DATA = "shapes"                          # "shapes", "csv:PATH" or "folder:PATH"
+DATA = "shapes"                          # "shapes", "csv:PATH", "folder:PATH" or "wds:SHARDS"
 ID_STYLE = "flat"                        # the in-distribution style; the others are the shifts
 STYLE_COLUMN = "style"                   # your data: the column naming each image's domain
 N_POOL = 2000                            # labelled images per style (probes, fine-tuning)
@@ -54,6 +54,7 @@ SHOTS = (1, 2, 4, 8, 16)                 # labelled images per class for the few
 DRAWS = 5                                # random draws of the shots per k
 N_WISE = 500                             # test images per style for each mixing weight of WiSE-FT
 FT_STEPS = 100                           # fine-tuning steps on your data (ShapesWorld: FINE_TUNED is cached)
+DEVICE = "auto"                          # "auto": a GPU when there is one (CUDA, Apple's MPS), else the CPU
 SEED = 0
 
 # %%
@@ -78,11 +79,11 @@ from clipviz.zoo import SUPERVISED, classifier
 # %%
 world, sets = load_style_sets(DATA, ID_STYLE, N_POOL, N_EVAL, SEED, STYLE_COLUMN)
 viz.style_grid(sets.tests, title=f"the test images by style (in-distribution: {sets.id_style})");
-model, _, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED)
+model, _, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED, device=DEVICE)
 features = transfer.StyleFeatures.encode(model, sets)
 zero_shot = transfer.zero_shot_outcomes(model, tokenizer, sets, features)
 if world:
-    single, _, single_tokenizer = load_model(SINGLE_STYLE_MODEL, seed=SEED)
+    single, _, single_tokenizer = load_model(SINGLE_STYLE_MODEL, seed=SEED, device=DEVICE)
     single_zero_shot = transfer.zero_shot_outcomes(single, single_tokenizer, sets,
                                                    transfer.StyleFeatures.encode(single, sets, pools=False))
     by_model = {f"{MODEL} (all styles)": zero_shot, f"{SINGLE_STYLE_MODEL} (flat only)": single_zero_shot}
@@ -129,7 +130,8 @@ else:
 
 # %% tags=["talk:robustness"]
 if world and len(sets.shifts):
-    baselines = {name: transfer.classifier_outcomes(classifier(name)[0], sets) for name in SUPERVISED}
+    baselines = {name: transfer.classifier_outcomes(classifier(name, device=DEVICE)[0], sets)
+                 for name in SUPERVISED}
     zero_shot_net, fine_tuned_net = fine_tuned_pair(FINE_TUNED, MODEL, model, tokenizer, sets, FT_STEPS, SEED)
     models = {"zero-shot CLIP": zero_shot, "probe fitted on flat": transfer.probe_outcomes(sets, features, SEED),
               "fine-tuned on flat": transfer.classifier_outcomes(fine_tuned_net, sets)}

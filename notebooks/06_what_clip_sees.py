@@ -43,9 +43,10 @@ CONTROL_MODEL = "shapes-cnn-tiny-ft"   # MODEL fine-tuned on relation-rich capti
 NEGCLIP_MODEL = "shapes-cnn-tiny-negclip"  # the same fine-tuning with word-swapped hard negatives
 TEXT_MODEL = "shapes-cnn-tiny-text"    # trained on clip art with words written on half the images
 READING_CONTROL = "shapes-cnn-tiny-flat"  # the same recipe on the same clip art without words
-DATA = "shapes"                        # "shapes", "csv:PATH" or "folder:PATH"
+DATA = "shapes"                        # "shapes", "csv:PATH", "folder:PATH" or "wds:SHARDS"
 N_EVAL = 1000                          # test images per measurement
 N_SHOWN = 12                           # maps drawn
+DEVICE = "auto"                        # "auto": a GPU when there is one (CUDA, Apple's MPS), else the CPU
 SEED = 0
 
 # %%
@@ -77,10 +78,10 @@ from clipviz.zoo import CLIP_ART
 
 # %%
 world, scenes = load_scenes(DATA, N_EVAL, SEED)
-model, _, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED)
+model, _, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED, device=DEVICE)
 towers = {MODEL: (model, tokenizer)}
 if world:
-    vit, _, vit_tokenizer = load_model(VIT_MODEL, seed=SEED)
+    vit, _, vit_tokenizer = load_model(VIT_MODEL, seed=SEED, device=DEVICE)
     towers[VIT_MODEL] = (vit, vit_tokenizer)
     scores = {name: explain.scored_maps(m, t, scenes, world, SEED) for name, (m, t) in towers.items()}
     display(pd.DataFrame({f"{name} ({explain.map_method(m)})": compact(explain.pointing_summary(scores[name], SEED))["value"]
@@ -160,7 +161,7 @@ else:
 
 # %%
 if world:
-    tuned = {name: load_model(name, seed=SEED) for name in (CONTROL_MODEL, NEGCLIP_MODEL)}
+    tuned = {name: load_model(name, seed=SEED, device=DEVICE) for name in (CONTROL_MODEL, NEGCLIP_MODEL)}
     probes = {name: compositional.word_order_outcomes(m, t, scenes, order) for name, (m, _, t) in tuned.items()}
     display(compact(compositional.choice_table({MODEL: order, **probes}, SEED)))
     for kind in ("attributes", "objects"):
@@ -187,9 +188,9 @@ else:
 
 # %% tags=["talk:typographic"]
 if world:
-    attack = typographic.attack_sets(world.replace(**CLIP_ART), N_EVAL)   # the pictures both models trained on
-    readers = {TEXT_MODEL: load_model(TEXT_MODEL, seed=SEED),
-               f"{READING_CONTROL} (control)": load_model(READING_CONTROL, seed=SEED)}
+TEXT_MODEL = "shapes-cnn-tiny-text"    # trained on clip art with words written on half the images
+READING_CONTROL = "shapes-cnn-tiny-flat"  # the same recipe on the same clip art without words
+DATA = "shapes"                        # "shapes", "csv:PATH", "folder:PATH" or "wds:SHARDS"
     attacked = typographic.attack_summary({name: typographic.attack_outcomes(m, t, attack, world.classnames("seen"))
                                            for name, (m, _, t) in readers.items()}, SEED)
     display(compact(attacked))

@@ -110,3 +110,19 @@ def test_an_executed_notebook_is_one_whose_every_code_cell_ran():
     assert classroom.run_seconds(nb) == pytest.approx(len(codes) - 1 + 0.5)   # first input to last reply
     codes[-1].execution_count = None                        # an interrupted run
     assert not classroom.is_executed(nb)
+
+
+def test_output_widgets_keep_their_outputs_when_run_headless():
+    """Without nbclient's mirror of Output widgets (jupyter/nbclient#312) their captured
+    outputs are still in the executed notebook's widget state."""
+    from nbclient import NotebookClient
+
+    classroom.headless_output_widgets()
+    cells = [nbformat.v4.new_code_cell("from ipywidgets import Output\nfrom IPython.display import display\n"
+                                       "out = Output()\ndisplay(out)")]
+    cells += [nbformat.v4.new_code_cell(f"with out:\n    print('line {k}')") for k in range(20)]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    NotebookClient(nb, timeout=classroom.CELL_TIMEOUT, kernel_name="python3", store_widget_state=True).execute()
+    states = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"].values()
+    outputs = next(s["state"]["outputs"] for s in states if s["model_name"] == "OutputModel")
+    assert "".join(o["text"] for o in outputs) == "".join(f"line {k}\n" for k in range(20))

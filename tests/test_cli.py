@@ -117,3 +117,18 @@ def test_train_from_pretrained_weights_fine_tunes_and_can_lock_the_image_tower(t
     assert all(torch.equal(before[k], after[k]) for k in trunk if not k.endswith(("running_mean", "running_var",
                                                                                    "num_batches_tracked")))
     assert not torch.equal(before["text_projection"], after["text_projection"])
+
+
+def test_train_streams_shards_and_eval_reads_them(tmp_path, capsys):
+    from clipviz.data import CsvDataset, write_shards
+
+    spec = write_shards(CsvDataset(SAMPLE), tmp_path / "shards", per_shard=8)   # wds:…/{00000..00002}.tar
+    assert main(["train", "--data", spec, "--steps", "2", "--batch-size", "8", "--precision", "fp32",
+                 "--out", str(tmp_path / "run")]) == 0
+    assert "device cpu, precision fp32" in capsys.readouterr().out
+    out = tmp_path / "report.json"
+    labels = sorted(pd.read_csv(SAMPLE, sep="\t")["label"].unique())
+    assert main(["eval", "--checkpoint", str(tmp_path / "run" / "step_000002.pt"), "--data", spec, "--n", "16",
+                 "--classes", ",".join(labels), "--json", str(out)]) == 0
+    report = __import__("json").loads(out.read_text())["data"]
+    assert report["n"] == 16 and report["label_rule"] == "the 'label' column"

@@ -201,3 +201,111 @@ def test_large_jpegs_are_decoded_at_a_reduced_scale_close_to_a_full_decode(tmp_p
         full = resize_center_crop(np.asarray(image.convert("RGB")), 64)
     assert fast.shape == (64, 64, 3)
     assert np.abs(fast.astype(int) - full.astype(int)).mean() < 6
+
+
+# --- WebDataset shards -----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory):
+    """The sample CSV's 24 pairs (five render styles) as three shards of 8, laid out as
+    img2dataset writes them; the spec that reads them back."""
+    from clipviz.data import write_shards
+
+    return write_shards(CsvDataset(SAMPLE), tmp_path_factory.mktemp("shards"), per_shard=8)
+
+
+def test_shards_read_back_the_pairs_of_the_csv(shards):
+    from clipviz.data import ShardDataset
+
+    csv, shard = CsvDataset(SAMPLE), load_dataset(shards)
+    assert shards.endswith("/{00000..00002}.tar") and isinstance(shard, ShardDataset)
+    assert shard.captions == csv.captions
+    for column in ("label", "group", "style"):
+        assert shard.meta[column].tolist() == csv.meta[column].tolist()
+    for size in (64, 40):
+        assert torch.equal(shard.image_batch(range(24), size), csv.image_batch(range(24), size))
+    assert torch.equal(shard[5][0], csv[5][0]) and shard[5][1] == csv[5][1]
+    view = shard.subset(style="photo")            # views keep reading the right images
+    assert torch.equal(view.image_batch(range(len(view)), 64), csv.subset(style="photo").image_batch(range(len(view)), 64))
+
+
+def test_shard_specs_expand_braces_and_name_what_is_missing(shards):
+    from clipviz.data import shard_urls
+
+    folder = shards.partition(":")[2].rsplit("/", 1)[0]
+    assert len(shard_urls(f"{folder}/{{00000..00002}}.tar")) == 3
+    assert len(shard_urls(f"{folder}/00000.tar::{folder}/00002.tar")) == 2      # open_clip's "::"
+    with pytest.raises(FileNotFoundError, match=r"1 of 4 shard\(s\) not found, e.g. .*00003.tar"):
+        load_dataset(f"wds:{folder}/{{00000..00003}}.tar")
+    with pytest.raises(ValueError, match="wds:SHARDS"):
+        load_dataset("tar:/data")
+
+
+def test_only_the_first_max_pairs_are_read_into_memory(shards):
+    with pytest.warns(UserWarning, match="the first 10 were read"):
+        data = load_dataset(shards, max_pairs=10)
+    assert data.captions == CsvDataset(SAMPLE).captions[:10]
+
+
+def epoch_pairs(batches, count: int, tokenizer) -> dict:
+    """{image bytes: caption tokens} over `count` batches, checking each caption's tokens."""
+    out = {}
+    for _ in range(count):
+        images, tokens = next(batches)
+        assert images.dtype == torch.uint8 and images.shape[1:] == (3, 64, 64) and tokens.shape[0] == len(images)
+        out.update({image.numpy().tobytes(): row for image, row in zip(images, tokens)})
+    return out
+
+
+def reference_pairs(tokenizer) -> dict:
+    csv = CsvDataset(SAMPLE)
+    return {image.numpy().tobytes(): tokens for image, tokens in zip(csv.image_batch(range(24), 64),
+                                                                    tokenizer(csv.captions))}
+
+
+def same_pairs(streamed: dict, expected: dict) -> bool:
+    """Same images, each with its own caption's tokens (streamed ones cut after the batch's longest)."""
+    return streamed.keys() == expected.keys() and all(
+        torch.equal(row, expected[k][:len(row)]) and not expected[k][len(row):].any() for k, row in streamed.items())
+
+
+@pytest.mark.filterwarnings("ignore:This DataLoader will create")       # 3 workers on a 2-core machine
+def test_a_stream_gives_every_pair_once_per_epoch_in_whole_batches(shards):
+    import open_clip
+
+    tokenizer = open_clip.get_tokenizer("shapes-cnn-tiny")
+    stream = load_dataset(shards, stream=True)
+    assert same_pairs(epoch_pairs(stream.batches(8, 64, tokenizer, seed=0), 3, tokenizer), reference_pairs(tokenizer))
+    first = [next(stream.batches(8, 64, tokenizer, seed=1))[0] for _ in range(2)]
+    assert torch.equal(*first)                                   # a seed gives the same order
+    in_workers = stream.batches(8, 64, tokenizer, seed=0, workers=3)   # one shard per DataLoader worker
+    assert same_pairs(epoch_pairs(in_workers, 3, tokenizer), reference_pairs(tokenizer))
+    in_workers.close()
+
+
+def test_a_stream_is_split_across_ranks_as_open_clip_splits_it(shards, monkeypatch):
+    import open_clip
+
+    tokenizer = open_clip.get_tokenizer("shapes-cnn-tiny")
+    stream = load_dataset(shards, stream=True)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    seen = []
+    for rank, batches in ((0, 2), (1, 1)):            # 3 shards over 2 ranks: 2 + 1 per epoch
+        monkeypatch.setenv("RANK", str(rank))
+        seen.append(epoch_pairs(stream.batches(8, 64, tokenizer, seed=0, world_size=2), batches, tokenizer))
+    assert seen[0].keys().isdisjoint(seen[1].keys())
+    assert same_pairs({**seen[0], **seen[1]}, reference_pairs(tokenizer))
+    with pytest.raises(ValueError, match="3 shard\\(s\\) for 4 processes"):
+        stream.batches(8, 64, tokenizer, world_size=4)
+
+
+def test_training_streams_shards(shards):
+    from clipviz.core.train import TrainConfig, train
+
+    model, _, _ = create_model("shapes-cnn-tiny", seed=0)
+    stream = load_dataset(shards, stream=True)
+    history = train(model, stream, TrainConfig(steps=4, batch_size=8, warmup_steps=1, progress=False,
+                                               precision="fp32"))
+    assert len(history) == 4 and history.loss.notna().all()
+    with pytest.raises(ValueError, match="hard_negatives needs every caption"):
+        train(model, stream, TrainConfig(steps=1, batch_size=8, hard_negatives=True, progress=False))

@@ -89,3 +89,15 @@ def test_local_loss_without_gathered_gradients_is_refused():
 
     with pytest.raises(ValueError, match="needs gather_with_grad"):
         global_clip_loss(torch.randn(2, 4), torch.randn(2, 4), torch.tensor(1.0), World(0, 2), True, False)
+
+
+def test_two_rank_cli_training_streams_shards_split_between_the_ranks(tmp_path):
+    from clipviz.data import CsvDataset, write_shards
+    from test_data import SAMPLE
+
+    spec = write_shards(CsvDataset(SAMPLE), tmp_path / "shards", per_shard=6)     # 4 shards: 2 per rank
+    run = torchrun("-m", "clipviz", "train", "--model", "shapes-vit-plain", "--data", spec, "--steps", "2",
+                   "--batch-size", "8", "--precision", "fp32", "--device", "cpu", "--out", str(tmp_path / "run"))
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "device cpu, precision fp32" in run.stdout
+    assert (tmp_path / "run" / "step_000002.pt").exists()

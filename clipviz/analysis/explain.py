@@ -28,7 +28,8 @@ import torch
 import torch.nn.functional as F
 from timm.models.vision_transformer import VisionTransformer
 
-from ..core.model import image_size, normalize_images, tokenize
+from ..core.device import device_of
+from ..core.model import image_size, model_input, tokenize
 from ..evaluation.zeroshot import PHOTO_TEMPLATE
 from ..stats import bootstrap_ci
 
@@ -45,7 +46,7 @@ def attention_relevance(attentions: list[torch.Tensor], gradients: list[torch.Te
     gradients, (B, heads, N, N) each with token 0 the class token and `prefix` tokens before
     the patches: (B, N − prefix) relevance of the patches for the class token."""
     batch, _, n, _ = attentions[0].shape
-    relevance = torch.eye(n, dtype=attentions[0].dtype).expand(batch, n, n)
+    relevance = torch.eye(n, dtype=attentions[0].dtype, device=attentions[0].device).expand(batch, n, n)
     for attention, gradient in zip(attentions, gradients):
         weighted = (gradient * attention).clamp(min=0).mean(1)             # (B, N, N)
         relevance = relevance + weighted @ relevance
@@ -144,9 +145,10 @@ def explanation_maps(model, tokenizer, images: torch.Tensor, prompts: list[str])
         raise ValueError(f"{len(prompts)} prompts for {len(images)} images: give one prompt per image")
     method = map_method(model)
     model.eval()
+    device = device_of(model)
     with torch.no_grad():
-        text = F.normalize(model.encode_text(tokenize(tokenizer, prompts)), dim=-1)          # (B, D)
-    x = normalize_images(model, images).requires_grad_(False)
+        text = F.normalize(model.encode_text(tokenize(tokenizer, prompts).to(device)), dim=-1)   # (B, D)
+    x = model_input(model, images, device).requires_grad_(False)
     if method == "grad-cam":
         stage, saved = _last_conv_stage(model.visual), {}
         handle = stage.register_forward_hook(lambda module, args, out: saved.update(a=out) or out.retain_grad())
@@ -163,7 +165,7 @@ def explanation_maps(model, tokenizer, images: torch.Tensor, prompts: list[str])
         relevance = attention_relevance([a.detach() for a in attentions], [a.grad for a in attentions], prefix)
         maps = relevance.view(-1, *grid)
     model.zero_grad(set_to_none=True)
-    return _unit_range(maps.detach().numpy())
+    return _unit_range(maps.detach().float().cpu().numpy())
 
 
 def _unit_range(maps: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .device import autocast
 from .model import image_mean_std, image_size, resolve_precision
 from ..seed import seed_everything
 from .train import FINE_TUNE, SCRATCH, TrainConfig, batch_indices, make_optimizer, warmup_cosine
@@ -69,7 +70,8 @@ def zero_shot_image_classifier(model, classifier: torch.Tensor, scale: float = 1
     with torch.no_grad():
         head.weight.copy_(scale * classifier)
     mean, std = image_mean_std(model)
-    return ImageClassifier(copy.deepcopy(model.visual), head, mean, std, image_size(model), normalize_features=True)
+    net = ImageClassifier(copy.deepcopy(model.visual), head, mean, std, image_size(model), normalize_features=True)
+    return net.to(next(model.parameters()).device)       # on the model's device, head and buffers too
 
 
 def train_classifier(net: ImageClassifier, dataset, target, config: TrainConfig, pretrained: bool = False) -> pd.DataFrame:
@@ -79,9 +81,12 @@ def train_classifier(net: ImageClassifier, dataset, target, config: TrainConfig,
     without decay on gains and biases, warmup-cosine); the unset lr / warmup come from
     the fine-tuning recipe when `pretrained` (a CLIP tower), else from the scratch recipe.
 
+    Trains where `net` lives (its parameters' device).
+
     Returns:
         History, one row per step: step, loss, lr, acc (in-batch accuracy), seconds.
     """
+    device = next(net.parameters()).device
     target = torch.tensor(np.asarray(target), dtype=torch.long)
     if len(target) != len(dataset):
         raise ValueError(f"{len(target)} targets for {len(dataset)} images")
@@ -91,17 +96,17 @@ def train_classifier(net: ImageClassifier, dataset, target, config: TrainConfig,
     lr = config.lr if config.lr is not None else recipe["lr"]
     warmup = config.warmup_steps if config.warmup_steps is not None else recipe["warmup_steps"]
     seed_everything(config.seed)
-    bf16 = resolve_precision(config.precision, "cpu") == "bf16"
+    bf16 = resolve_precision(config.precision, device) == "bf16"
     optimizer = make_optimizer(net, dataclasses.replace(config, lr=lr))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(warmup, config.steps))
     history, clock = [], time.perf_counter()
     net.train()
     for step in tqdm(range(config.steps), desc="training classifier", disable=not config.progress, mininterval=0.5):
         ids = batch_indices(config.seed, step, len(dataset), config.batch_size)
-        images = dataset.image_batch(ids, net.image_size)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        images, labels = dataset.image_batch(ids, net.image_size).to(device), target[ids].to(device)
+        with autocast(device, bf16):
             logits = net(images)
-        loss = F.cross_entropy(logits.float(), target[ids])
+        loss = F.cross_entropy(logits.float(), labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if config.grad_clip:
@@ -109,7 +114,7 @@ def train_classifier(net: ImageClassifier, dataset, target, config: TrainConfig,
         optimizer.step()
         scheduler.step()
         history.append({"step": step + 1, "loss": loss.item(), "lr": scheduler.get_last_lr()[0],
-                        "acc": (logits.argmax(1) == target[ids]).float().mean().item(),
+                        "acc": (logits.argmax(1) == labels).float().mean().item(),
                         "seconds": time.perf_counter() - clock})
     net.eval()
     return pd.DataFrame(history)
@@ -124,6 +129,6 @@ def predict(net: ImageClassifier, dataset, batch_size: int = 256, precision: str
     out = []
     for i in range(0, len(dataset), batch_size):
         images = dataset.image_batch(range(i, min(i + batch_size, len(dataset))), net.image_size).to(device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        with autocast(device, bf16):
             out.append(net(images).argmax(1).cpu())
     return torch.cat(out).numpy()

@@ -3,6 +3,8 @@
 Run under PyTorch's launcher, e.g. `torchrun --nproc_per_node=2 -m clipviz train …`;
 `clipviz.train` notices the launcher's environment (WORLD_SIZE > 1) and
 
+- puts each process on its own GPU, `cuda:LOCAL_RANK` (refused in one sentence when a node
+  runs more processes than it has GPUs), or on the CPU where there are none;
 - joins the process group (`nccl` on GPUs, `gloo` on CPUs);
 - splits each global batch of `batch_size` pairs into one shard per rank (the global
   batch order is the single-process one, reshuffled every epoch, so a run with the same
@@ -32,6 +34,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
+from .device import autocast, resolve_device
 from .loss import clip_logits, clip_loss
 
 
@@ -54,19 +57,45 @@ def launched_world() -> World:
     return World(rank=int(os.environ.get("RANK", "0")), size=size, local_rank=int(os.environ.get("LOCAL_RANK", "0")))
 
 
-def init_world() -> World:
-    """Join the process group when launched on several processes; a no-op otherwise."""
+def init_world(device: torch.device | str | None = None) -> World:
+    """Join the process group when launched on several processes; a no-op otherwise.
+
+    Args:
+        device: where this process trains (default: `resolve_device("auto")`, this
+            process's GPU `cuda:LOCAL_RANK` when the node has GPUs). `nccl` for a GPU,
+            `gloo` otherwise (CPU tensors).
+    Returns:
+        This process's `World`.
+    Raises:
+        ValueError: under torchrun on GPUs, a process on a GPU other than its own
+            cuda:LOCAL_RANK, or more processes on the node than GPUs.
+    """
     world = launched_world()
-    if world.size > 1 and not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        if backend == "nccl":
-            torch.cuda.set_device(world.local_rank)
-        dist.init_process_group(backend)
+    if world.size == 1:
+        return world
+    device = resolve_device(device or "auto")
+    if device.type == "cuda":
+        if device.index != world.local_rank:
+            raise ValueError(f"under torchrun each process trains on its own GPU, cuda:LOCAL_RANK; the process with "
+                             f"LOCAL_RANK {world.local_rank} has its model on {device}: create it with "
+                             f"device='auto' or 'cuda'")
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return world
 
 
-def check_batch(world: World, batch_size: int, n_pairs: int) -> None:
-    """Refuse set-ups that cannot train correctly, before any step runs."""
+def wrap(towers: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """DistributedDataParallel around `towers` on this process's device (its GPU's index
+    for nccl; none for CPU tensors on gloo). It broadcasts rank 0's weights, then averages
+    the gradients every step."""
+    ids = [device.index] if device.type == "cuda" else None
+    return torch.nn.parallel.DistributedDataParallel(towers, device_ids=ids, output_device=device.index if ids else None)
+
+
+def check_batch(world: World, batch_size: int, n_pairs: int | None) -> None:
+    """Refuse set-ups that cannot train correctly, before any step runs (n_pairs: the
+    dataset's size, the same on every rank; None for a stream, whose ranks read different shards)."""
     if world.size == 1:
         return
     if batch_size < world.size:
@@ -77,6 +106,8 @@ def check_batch(world: World, batch_size: int, n_pairs: int) -> None:
     if batch_size // world.size < 2:
         raise ValueError(f"batch_size={batch_size} over {world.size} processes leaves 1 pair per process; "
                          f"use at least 2 per process")
+    if n_pairs is None:
+        return
     sizes = [None] * world.size
     dist.all_gather_object(sizes, n_pairs)
     if len(set(sizes)) > 1:
@@ -161,9 +192,9 @@ class TwoTowers(torch.nn.Module):
         """(B, D) image and text features in fp32. bf16: autocast the image tower; on GPUs
         the text tower too, on CPUs only its MLPs (its small attention is slower in bf16)."""
         device_type = images.device.type
-        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
+        with autocast(images.device, bf16):
             image_features = self.model.encode_image(images)                     # (b, D)
-        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16 and device_type != "cpu"):
+        with autocast(images.device, bf16 and device_type != "cpu"):
             text_features = self._encode_text(self.model, tokens, mlp_bf16=bf16 and device_type == "cpu",
                                               embed=self.token_rows)
         return image_features.float(), text_features.float()

@@ -10,22 +10,22 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..data import prefetched
+from ..data import loaded
 from .._paths import cache_dir, save_atomic
-from ..core.model import encode_text, image_size, normalize_images, resolve_precision, tokenize
-
-
-def _device(model) -> torch.device:
-    return next(model.parameters()).device
+from ..core.device import autocast, device_of, loader_workers
+from ..core.model import encode_text, image_size, model_input, resolve_precision, tokenize, trim_padding
 
 
 @torch.inference_mode()
 def encode_images(model, dataset, batch_size: int = 256, progress: bool | None = None,
                   precision: str = "auto") -> torch.Tensor:
-    """Unit-norm image features, one row per pair of `dataset`: (P, D) float32.
+    """Unit-norm image features, one row per pair of `dataset`: (P, D) float32, on the CPU.
 
-    Each distinct image is encoded once (pairs that share an image share its row). The next
-    batch is read (decoded, resized) in a second thread while the model encodes this one.
+    Runs on the model's device. Each distinct image is encoded once (pairs that share an
+    image share its row). The next batches are read while the model encodes this one: on
+    the CPU in one thread, resized there; on a GPU image files are decoded in DataLoader
+    workers and in-memory images are copied at their stored size from pinned memory, then
+    resized and normalised on the GPU (`core.model.model_input`).
     precision: "auto" runs the tower in bf16 autocast where the hardware is fast at it, as
     training does ("fp32" for exact comparisons). A progress bar appears for more than a few
     batches unless `progress=False`.
@@ -33,23 +33,24 @@ def encode_images(model, dataset, batch_size: int = 256, progress: bool | None =
     model.eval()
     unique_ids, first_pair, pair_to_unique = np.unique(dataset.image_ids, return_index=True,
                                                        return_inverse=True)
-    size, device = image_size(model), _device(model)
+    size, device = image_size(model), device_of(model)
+    read_size = dataset.stored_size if device.type != "cpu" and dataset.stored_size else size
     bf16 = resolve_precision(precision, device) == "bf16"
     batches = [first_pair[start:start + batch_size] for start in range(0, len(first_pair), batch_size)]
     show = len(batches) > 8 if progress is None else progress
     chunks = []
-    read = tqdm(prefetched(lambda rows: dataset.image_batch(rows, size), batches), total=len(batches),
-                desc="encoding images", disable=not show, leave=False)
-    for images in read:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            chunks.append(model.encode_image(normalize_images(model, images).to(device)).float())
+    reader = loaded(lambda rows: dataset.image_batch(rows, read_size), batches,
+                    workers=loader_workers(device, dataset.reads_files), pin=device.type == "cuda")
+    for images in tqdm(reader, total=len(batches), desc="encoding images", disable=not show, leave=False):
+        with autocast(device, bf16):
+            chunks.append(model.encode_image(model_input(model, images, device)).float())
     features = F.normalize(torch.cat(chunks), dim=-1).cpu()
     return features[torch.from_numpy(pair_to_unique.reshape(-1))]
 
 
 @torch.inference_mode()
 def encode_texts(model, tokenizer, texts: list[str], batch_size: int = 1024, precision: str = "auto") -> torch.Tensor:
-    """Unit-norm text features (N, D) float32.
+    """Unit-norm text features (N, D) float32, on the CPU (computed on the model's device).
 
     Texts are encoded in order of length, so each batch stops at its own longest text
     (`model.encode_text` skips the padding after it). precision as in `encode_images`; in
@@ -59,15 +60,17 @@ def encode_texts(model, tokenizer, texts: list[str], batch_size: int = 1024, pre
     if len(texts) == 0:
         raise ValueError("no texts to encode")
     tokens = tokenize(tokenizer, texts)
-    device = _device(model)
+    device = device_of(model)
     bf16 = resolve_precision(precision, device) == "bf16"
     order = torch.argsort((tokens != 0).sum(1), stable=True)               # shortest first
     chunks = []
     for start in range(0, len(tokens), batch_size):
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16 and device.type != "cpu"):
-            chunks.append(encode_text(model, tokens[order[start:start + batch_size]].to(device),
-                                      mlp_bf16=bf16 and device.type == "cpu").float().cpu())
-    return F.normalize(torch.cat(chunks)[torch.argsort(order)], dim=-1)    # back in the texts' order
+        batch = tokens[order[start:start + batch_size]]
+        batch = batch if device.type == "cpu" else trim_padding(batch)      # cut on the host: no wait for the GPU
+        with autocast(device, bf16 and device.type != "cpu"):
+            chunks.append(encode_text(model, batch.to(device), mlp_bf16=bf16 and device.type == "cpu").float())
+    features = torch.cat(chunks).cpu()                                     # one copy back, at the end
+    return F.normalize(features[torch.argsort(order)], dim=-1)              # back in the texts' order
 
 
 def pair_features(model, tokenizer, dataset) -> tuple[torch.Tensor, torch.Tensor]:

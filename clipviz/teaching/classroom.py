@@ -190,6 +190,21 @@ def run_seconds(nb) -> float:
     return (last - first).total_seconds()
 
 
+def headless_output_widgets() -> None:
+    """Stop nbclient from mirroring Output widgets back to the kernel (idempotent).
+
+    For every output an Output widget captures, nbclient sends the widget's state to the
+    kernel on the shell channel, from inside its wait for that cell's reply on the same
+    socket; when the reply lands during that send, the wait is not woken and the cell
+    passes only at its timeout (jupyter/nbclient#312, open; measured here: 1-7 stalls in 150
+    Output-widget cells, none with this). A headless run needs no mirror: the captured
+    outputs are still saved in the notebook's widget state. Remove once #312 is fixed.
+    """
+    from nbclient.output_widget import OutputWidget
+
+    OutputWidget.sync_state = lambda self: None
+
+
 def executed(name: str, project: Project) -> tuple[nbformat.NotebookNode, float]:
     """The notebook run with its defaults (widget state kept) and its run time in seconds;
     reused from build/executed/ while it is newer than the source and ran to the end."""
@@ -201,6 +216,7 @@ def executed(name: str, project: Project) -> tuple[nbformat.NotebookNode, float]
         if is_executed(nb):
             return nb, run_seconds(nb)
     nb = nbformat.read(source, as_version=4)
+    headless_output_widgets()
     start = time.perf_counter()
     NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", store_widget_state=True,
                    resources={"metadata": {"path": str(project.notebooks)}}).execute()

@@ -17,7 +17,8 @@ import torch
 from ..data import load_dataset
 from ..evaluation.embed import cached_pair_features
 from ..evaluation.report import evaluate
-from ..core.model import create_model, from_checkpoint
+from ..core.device import describe, resolve_device
+from ..core.model import create_model, from_checkpoint, resolve_precision
 from ..zoo import CLIP_ART, RECIPES, cache_path, pretrained, recipe
 from ..evaluation.zeroshot import PHOTO_TEMPLATE
 from ..world import ShapesWorld
@@ -28,7 +29,8 @@ SWEEP_FILE = Path(__file__).parent / "data_size_sweep.json"   # the stored measu
 
 def load_data(spec: str, n_train: int | None, seed: int = 0, n_eval: int = 1000, need_labels: bool = False,
               pictures: str = "all"):
-    """Training and evaluation data from a spec ("shapes", "csv:PATH", "folder:PATH").
+    """Training and evaluation data from a spec ("shapes", "csv:PATH", "folder:PATH", "wds:SHARDS":
+    the shards' first pairs, read into memory, `data.ShardDataset`).
 
     Returns:
         (world, train_set, test_set, heldout_set, classnames). `train_set` is None when
@@ -68,19 +70,35 @@ def has_labels(classnames, section: str) -> bool:
     return classnames is not None
 
 
-def load_model(name: str, pretrained_weights: str | None = None, trained: bool = True, seed: int = 0):
-    """(model, preprocess, tokenizer) for a notebook's MODEL / PRETRAINED parameters.
+def load_model(name: str, pretrained_weights: str | None = None, trained: bool = True, seed: int = 0,
+               device: str = "auto"):
+    """(model, preprocess, tokenizer) for a notebook's MODEL / PRETRAINED / DEVICE parameters.
 
     trained=False gives the same architecture freshly initialised (the "before" picture).
     Otherwise: an embedded model from its checkpoint file when `pretrained_weights` is
     given, else from the cache; an open_clip model with `pretrained_weights` (tag or file).
+    device: "auto" takes a GPU when there is one (`core.device.resolve_device`); the device
+    and precision are printed the first time a notebook's kernel loads a model there.
     """
+    device = resolve_device(device)
+    announce(device)
     architecture = recipe(name).model if name in RECIPES else name
     if not trained:
-        return create_model(architecture, seed=seed)
+        return create_model(architecture, seed=seed, device=device)
     if name in RECIPES:
-        return from_checkpoint(pretrained_weights) if pretrained_weights else pretrained(name)
-    return create_model(name, pretrained=pretrained_weights, seed=seed)
+        return from_checkpoint(pretrained_weights, device=device) if pretrained_weights else pretrained(name,
+                                                                                                       device=device)
+    return create_model(name, pretrained=pretrained_weights, seed=seed, device=device)
+
+
+_announced: set = set()
+
+
+def announce(device) -> None:
+    """Print "device …, precision …" once per kernel and device (precision: what "auto" picks there)."""
+    if str(device) not in _announced:
+        _announced.add(str(device))
+        print(describe(device, resolve_precision("auto", device)))
 
 
 def measure_sweep(n_eval: int = 1000) -> pd.DataFrame:
@@ -211,7 +229,7 @@ def load_style_sets(spec: str, id_style: str = "flat", n_pool: int = 2000, n_eva
 
 
 def fine_tuned_pair(name: str, model_name: str, model, tokenizer, sets, steps: int = 100, seed: int = 0):
-    """(zero-shot head network, fine-tuned network) for notebook 05's WiSE-FT.
+    """(zero-shot head network, fine-tuned network) for notebook 05's WiSE-FT, on `model`'s device.
 
     An embedded fine-tune of `model_name` (`name` among the embedded classifiers, built on
     that model) comes from the cache; otherwise `model` is fine-tuned here from its
@@ -224,7 +242,8 @@ def fine_tuned_pair(name: str, model_name: str, model, tokenizer, sets, steps: i
     from ..evaluation.zeroshot import learned_scale, zero_shot_classifier
 
     if name in CLASSIFIERS and CLASSIFIERS[name].base == model_name:
-        return classifier(name, trained=False)[0], classifier(name)[0]
+        device = next(model.parameters()).device
+        return classifier(name, trained=False, device=device)[0], classifier(name, device=device)[0]
     head = zero_shot_classifier(model, tokenizer, sets.classnames, [PHOTO_TEMPLATE])
     start = zero_shot_image_classifier(model, head, learned_scale(model))
     tuned = zero_shot_image_classifier(model, head, learned_scale(model))

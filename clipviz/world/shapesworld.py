@@ -419,6 +419,10 @@ class ShapesDataset(PairDataset):
     def load_array(self, image_id: int) -> np.ndarray:
         return self.images[image_id]
 
+    @property
+    def stored_size(self) -> int:
+        return self.images.shape[1]
+
     def image_batch(self, indices, size: int) -> torch.Tensor:
         if size != self.images.shape[1]:
             return super().image_batch(indices, size)

@@ -15,6 +15,7 @@ import torch
 from filelock import FileLock
 
 from .._paths import cache_dir, save_atomic
+from ..core.device import resolve_device
 from ..core.classifier import supervised_classifier, train_classifier, zero_shot_image_classifier
 from ..core.model import create_model, from_checkpoint, read_checkpoint, save_weights
 from ..core.train import train
@@ -26,22 +27,22 @@ def classifier_path(name: str) -> Path:
     return cache_dir() / f"{name}-{classifier_recipe(name).key()}.pt"
 
 
-def _classifier_network(spec: ClassifierRecipe):
-    """The untrained network of a classifier recipe: (ImageClassifier, its class names)."""
+def _classifier_network(spec: ClassifierRecipe, device="auto"):
+    """The untrained network of a classifier recipe on `device`: (ImageClassifier, its class names)."""
     names = spec.world().classnames("seen")
     if spec.base is None:
-        return supervised_classifier(len(names), spec.width, seed=spec.config.seed), names
-    model, _, tokenizer = pretrained(spec.base)
+        return supervised_classifier(len(names), spec.width, seed=spec.config.seed).to(resolve_device(device)), names
+    model, _, tokenizer = pretrained(spec.base, device=device)
     head = zero_shot_classifier(model, tokenizer, names, [PHOTO_TEMPLATE])
-    return zero_shot_image_classifier(model, head, learned_scale(model)), names
+    return zero_shot_image_classifier(model, head, learned_scale(model)).to(resolve_device(device)), names
 
 
-def build_classifier(name: str, progress: bool = True) -> Path:
-    """Train the embedded classifier `name` on its style's labelled images; cache it."""
+def build_classifier(name: str, progress: bool = True, device="auto") -> Path:
+    """Train the embedded classifier `name` on its style's labelled images (on `device`); cache it."""
     spec = classifier_recipe(name)
 
     def make(path: Path) -> None:
-        net, names = _classifier_network(spec)
+        net, names = _classifier_network(spec, device)
         data = spec.world().dataset("labelled", n=spec.n_train, style_weights=spec.style)
         history = train_classifier(net, data, class_targets(data, names)[0], replace(spec.config, progress=progress),
                                    pretrained=spec.base is not None)
@@ -50,16 +51,18 @@ def build_classifier(name: str, progress: bool = True) -> Path:
     return cached(classifier_path(name), make)
 
 
-def classifier(name: str, trained: bool = True, progress: bool = True):
+def classifier(name: str, trained: bool = True, progress: bool = True, device="auto"):
     """An embedded image classifier: trained (from the cache, or trained now), or as its
     training starts (trained=False: a fine-tune's zero-shot head network, WiSE-FT's α = 0).
 
+    Args:
+        device: where it lives ("auto": a GPU when there is one; `core.device.resolve_device`).
     Returns:
         (ImageClassifier in eval mode, its class names).
     """
-    net, names = _classifier_network(classifier_recipe(name))
+    net, names = _classifier_network(classifier_recipe(name), device)
     if trained:
-        path = build_classifier(name, progress)
+        path = build_classifier(name, progress, device)
         net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True)["state_dict"])
     return net.eval(), names
 
@@ -68,15 +71,15 @@ def cache_path(name: str) -> Path:
     return cache_dir() / f"{name}-{recipe(name).key()}.pt"
 
 
-def build(name: str, progress: bool = True) -> Path:
-    """Train the embedded model `name` and write it to the cache; returns its path."""
+def build(name: str, progress: bool = True, device="auto") -> Path:
+    """Train the embedded model `name` (on `device`) and write it to the cache; returns its path."""
     spec = recipe(name)
 
     def make(path: Path) -> None:
         if spec.base:
-            model = from_checkpoint(build(spec.base, progress))[0]
+            model = from_checkpoint(build(spec.base, progress, device), device=device)[0]
         else:
-            model = create_model(spec.model, seed=spec.config.seed)[0]
+            model = create_model(spec.model, seed=spec.config.seed, device=device)[0]
         dataset = spec.make_world().dataset("train", n=spec.n_train)
         history = train(model, dataset, replace(spec.config, progress=progress))
         save_weights(model, path, recipe=name, history=history.to_dict(orient="list"))
@@ -94,19 +97,22 @@ def cached(path: Path, make) -> Path:
     return path
 
 
-def pretrained(name: str = DEFAULT_MODEL, progress: bool = True):
-    """A trained embedded model: from the cache, or trained now (≈1 minute).
+def pretrained(name: str = DEFAULT_MODEL, progress: bool = True, device="auto"):
+    """A trained embedded model: from the cache, or trained now (≈1 minute on a laptop CPU).
 
     Args:
         name: one of `RECIPES` (e.g. "shapes-cnn-tiny", "shapes-cnn-tiny-biased").
+        device: where the model lives, and is trained when it is not cached ("auto": a
+            GPU when there is one; `core.device.resolve_device`).
     Returns:
         (model, preprocess, tokenizer), like `create_model`. The world it was trained
         on is `recipe(name).make_world()`; its training curves `training_history(name)`.
     """
+    device = resolve_device(device)
     path = cache_path(name)
     if not path.exists():
-        build(name, progress=progress)
-    return from_checkpoint(path)
+        build(name, progress=progress, device=device)
+    return from_checkpoint(path, device=device)
 
 
 def training_history(name: str = DEFAULT_MODEL):
