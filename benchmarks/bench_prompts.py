@@ -30,8 +30,8 @@ from clipviz.evaluation.zeroshot import load_templates, untrained_words
 from clipviz.references import PAPER
 from clipviz.stats import hierarchical_ci, paired_delta_ci
 from clipviz.teaching.notebook import load_audit_data, load_model
-from clipviz.world import STYLES
-from clipviz.zoo import DEFAULT_MODEL, RECIPES, pretrained, recipe, training_history
+from clipviz.world import STYLES, ShapesWorld
+from clipviz.zoo import CLIP_ART, DEFAULT_MODEL, RECIPES, pretrained, recipe, training_history
 
 NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
 BANKS = ("openai80", "openai7", "clip_benchmark/cifar10", "shapes", "shapes-unseen")
@@ -113,12 +113,12 @@ def untrained_template_words() -> dict:
 def live_run() -> dict:
     """Notebook 01's live training run with its default parameters."""
     p = parameters("01_train_clip_on_a_subset")
-    world = recipe(DEFAULT_MODEL).make_world().replace(seed=p["SEED"])
+    world = ShapesWorld(seed=p["SEED"], **(CLIP_ART if p["PICTURES"] == "clip art" else {}))
     model, _, tokenizer = create_model(p["MODEL"], seed=p["SEED"])
     history = train(model, world.dataset("train", n=p["SUBSET_SIZE"]),
                     TrainConfig(steps=p["LIVE_STEPS"], batch_size=p["BATCH_SIZE"], seed=p["SEED"], progress=False))
     return {**accuracy(model, tokenizer, world), "train_seconds": float(history.seconds.iloc[-1]),
-            "steps": p["LIVE_STEPS"], "pairs": p["SUBSET_SIZE"]}
+            "steps": p["LIVE_STEPS"], "pairs": p["SUBSET_SIZE"], "pictures": p["PICTURES"]}
 
 
 def bias_gaps() -> dict:

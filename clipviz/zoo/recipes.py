@@ -83,16 +83,18 @@ _RELATIONS = dict(counts=(0.4, 0.4, 0.1, 0.1))   # two objects in 40 % of the im
 CLIP_ART = dict(style_weights="flat", quality_p=0.0)
 # fine-tuning an embedded model on other captions (the rate at which 300 steps move it)
 _FINE_TUNE = TrainConfig(steps=300, lr=1e-3, warmup_steps=10)
+# the bias pair: after 300 such steps the control's gap was -2.6 pt [-4.2, -0.9], after 600 -0.9 [-3.3, +1.4]
+_BIAS_FINE_TUNE = TrainConfig(steps=600, lr=1e-3, warmup_steps=10)
 RECIPES = {
     "shapes-cnn-tiny": Recipe("shapes-cnn-tiny", about="the default: small ResNet image tower, every style and quality"),
     "shapes-cnn-tiny-flat": Recipe("shapes-cnn-tiny", world=CLIP_ART, config=TrainConfig(steps=500),
                                    about="the same recipe on flat clip art only (one style, clean pictures)"),
     # notebook 04: the default model fine-tuned on captions with a known bias, and its control
     "shapes-cnn-tiny-biased": Recipe("shapes-cnn-tiny", world=_BIAS, n_train=10_000, base="shapes-cnn-tiny",
-                                     config=_FINE_TUNE,
+                                     config=_BIAS_FINE_TUNE,
                                      about="fine-tuned on captions that say 'broken' far more often on dark backgrounds"),
     "shapes-cnn-tiny-even": Recipe("shapes-cnn-tiny", world={**_BIAS, "bias_p": 0.2, "bias_p_other": 0.2},
-                                   n_train=10_000, base="shapes-cnn-tiny", config=_FINE_TUNE,
+                                   n_train=10_000, base="shapes-cnn-tiny", config=_BIAS_FINE_TUNE,
                                    about="the bias audit's control: 'broken' equally often (20 %) in both groups"),
     # notebook 03: the default model fine-tuned on captions half in Korean
     "shapes-cnn-tiny-mixed": Recipe("shapes-cnn-tiny", world=dict(language="mix", ko_fraction=0.5), n_train=10_000,
