@@ -98,6 +98,8 @@ def summarise(per_seed: dict, shipped: dict) -> dict:
     found["by_style_shipped"] = {
         style: {"photo": float(t.photo.mean()), "bare": float(t.bare.mean()), "openai80": float(t.openai80.mean()),
                 "n": len(t)} for style, t in classes.groupby("style")}
+    found["shape_task_shipped"] = shipped["shapes"].groupby("background")[["bare", "descriptive", "random"]] \
+        .mean().to_dict(orient="index")
     found["by_split_shipped"] = {
         split: {"photo": float(t.photo.mean()), "bare": float(t.bare.mean()), "openai80": float(t.openai80.mean()),
                 "n": len(t)} for split, t in classes.groupby("split")}

@@ -45,12 +45,15 @@ def main() -> None:
                                                    transfer.StyleFeatures.encode(single, sets, pools=False))
     delta, low, high = transfer.robustness_difference(baselines, zero_shot, single_zero_shot, sets.id_style,
                                                       seed=p["SEED"])
+    single_robustness, _ = transfer.robustness_table(baselines, {"zero_shot_single_style": single_zero_shot},
+                                                     sets.id_style, seed=p["SEED"])
     changes = robustness.loc["finetuned", ["id", "ood"]] - robustness.loc["zero_shot", ["id", "ood"]]
     figures = {
         "model": p["MODEL"], "id_style": sets.id_style, "shifts": sets.shifts,
         "effective_shots": float(shots["effective shots"].median()),
         "effective_shots_by_style": shots["effective shots"].to_dict(),
-        "effective_robustness": {name: interval(robustness, name) for name in models},
+        "effective_robustness": {**{name: interval(robustness, name) for name in models},
+                                 "zero_shot_single_style": interval(single_robustness, "zero_shot_single_style")},
         "accuracy": {name: {"id": float(row["id"]), "ood": float(row["ood"])} for name, row in robustness.iterrows()},
         "trend": {"slope": trend.slope, "intercept": trend.intercept, "baselines": list(SUPERVISED)},
         "finetune": {"id_delta": float(changes["id"]), "ood_delta": float(changes["ood"])},

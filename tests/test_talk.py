@@ -29,14 +29,35 @@ def test_every_outline_item_is_a_slide_with_its_numbers_filled_in(language, with
     text = "\n".join(c.source for c in slides)
     assert not re.search(r"\{[a-z_0-9]+\}", text), "a placeholder was left unfilled"
     transfer = json.loads((PROJECT.results / "transfer.json").read_text())
-    robust = transfer["effective_robustness"]["zero_shot"]["value"]
-    assert f"{100 * robust:+.1f} pt" in text
+    robust = transfer["effective_robustness"]["zero_shot"]
+    unit = " pt" if language == "en" else "%p"
+    assert f"{100 * robust['value']:+.1f}{unit}" in text and f"{100 * robust['ci'][0]:+.1f}" in text
     limits = json.loads((PROJECT.results / "limits.json").read_text())
-    assert f"{100 * limits['counting']['acc1']:.1f} %" in text
+    assert f"{100 * limits['counting']['acc1']:.1f}{' %' if language == 'en' else '%'}" in text
     if language == "ko":
         assert all(re.search("[가-힣]", c.source) for c in slides)
+        assert " pt" not in text                                   # %p for percentage points
     figures = [c for c in nb.cells if c.cell_type == "code"]
     assert len(figures) == sum(s.figure is not None for s in talk.OUTLINE)
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_every_slide_has_speaker_notes_and_the_handout_states_every_claim(language, without_notebook_figures):
+    nb = talk.talk_notebook(language, PROJECT)
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
+    assert kinds.count("notes") == kinds.count("slide")
+    page = talk.handout(language, PROJECT)
+    assert "<table>" in page and not re.search(r"\{[a-z_0-9]+\}", page)
+    assert page.count("<tr>") == talk.text(language)["handout"].body.count("\n|") - 1   # a row per claim + header
+    prompts = json.loads((PROJECT.results / "prompts.json").read_text())
+    mean = prompts["effects"]["ensemble80_vs_photo_template"]["mean"]
+    assert f"{100 * mean:+.1f}" in page
+
+
+def test_numbers_are_written_as_each_language_writes_them():
+    assert talk.points(0.442, [0.425, 0.461], "en") == "+44.2 pt (95 % interval +42.5 to +46.1)"
+    assert talk.points(0.442, [0.425, 0.461], "ko") == "+44.2%p(95% 구간 +42.5~+46.1%p)"
+    assert (talk.pct(0.989, "en"), talk.pct(0.989, "ko")) == ("98.9 %", "98.9%")
 
 
 def test_links_land_on_the_section_they_name(without_notebook_figures):

@@ -38,17 +38,20 @@ NOTEBOOK = {1: "01_train_clip_on_a_subset", 2: "02_joint_embedding_umap", 3: "03
             4: "04_bias_audit", 5: "05_transfer_and_robustness", 6: "06_what_clip_sees"}
 
 
-# --- numbers ----------------------------------------------------------------------
-def pct(x: float) -> str:
-    return f"{100 * x:.1f} %"
+# --- numbers, as each language writes them ---------------------------------------------
+def pct(x: float, language: str = "en") -> str:
+    """A share: "98.9 %" (English, a space before %), "98.9%" (Korean)."""
+    return f"{100 * x:.1f} %" if language == "en" else f"{100 * x:.1f}%"
 
 
-def points(x: float) -> str:
-    return f"{100 * x:+.1f} pt"
-
-
-def interval(ci) -> str:
-    return f"[{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}] pt"
+def points(x: float, ci=None, language: str = "en") -> str:
+    """A difference of two shares in percentage points, with its 95 % interval when given:
+    "+2.8 pt (95 % interval +2.1 to +3.6)", "+2.8%p(95% 구간 +2.1~+3.6%p)"."""
+    if language == "en":
+        value = f"{100 * x:+.1f} pt"
+        return value if ci is None else f"{value} (95 % interval {100 * ci[0]:+.1f} to {100 * ci[1]:+.1f})"
+    value = f"{100 * x:+.1f}%p"
+    return value if ci is None else f"{value}(95% 구간 {100 * ci[0]:+.1f}~{100 * ci[1]:+.1f}%p)"
 
 
 def direction(ci) -> str:
@@ -64,45 +67,52 @@ def load(results: Path, name: str) -> dict:
     return json.loads(path.read_text())
 
 
-def facts(results: Path) -> dict:
-    """Every number the talk states, formatted, keyed by name (from the benchmarks' JSON in
-    `results`, the stored data-size sweep, and the published numbers of `references`)."""
+def facts(results: Path, language: str = "en") -> dict:
+    """Every number the talk states, written as `language` writes numbers, keyed by name:
+    from the benchmarks' JSON in `results` (the same measurements the notebooks make with
+    their default parameters), the stored data-size sweep, and `references`."""
     prompts, transfer, limits = (load(results, name) for name in ("prompts", "transfer", "limits"))
-    timing, train = load(results, "time_to_accuracy"), load(results, "train")
+    train = load(results, "train")
     default, effects, bias = prompts["default_model"], prompts["effects"], prompts["bias"]
-    robust = transfer["effective_robustness"]["zero_shot"]
-    fp32_speed = next(r for r in train["rows"] if r["model"] == "shapes-cnn-tiny" and r["precision"] == "fp32")
+    robust = transfer["effective_robustness"]
     word = limits["word_order"]
+
+    def share(x):
+        return pct(x, language)
+
+    def diff(entry, value="value"):
+        return points(entry[value], entry["ci"], language)
+
     found = {
-        "seen": pct(default["seen_acc1"]), "heldout": pct(default["heldout_acc1"]),
+        "seen": share(default["seen_acc1"]), "heldout": share(default["heldout_acc1"]),
         "train_seconds": f"{default['train_seconds']:.0f}",
-        "seconds_to_95": f"{timing['summary']['fp32']['median_train_seconds']:.0f}",
-        "speedup": f"{fp32_speed['ratio']:.1f}", "ln_b": f"{math.log(train['batch_size']):.2f}",
-        "batch": str(train["batch_size"]),
-        "robustness": points(robust["value"]), "robustness_ci": interval(robust["ci"]),
+        "ln_b": f"{math.log(train['batch_size']):.2f}", "batch": str(train["batch_size"]),
+        "robustness": diff(robust["zero_shot"]), "robustness_single": diff(robust["zero_shot_single_style"]),
         "shots": f"{transfer['effective_shots']:.1f}",
-        "ft_id": points(transfer["finetune"]["id_delta"]), "ft_ood": points(transfer["finetune"]["ood_delta"]),
-        "diversity": f"{100 * transfer['style_diversity']['multi_minus_single']['value']:.1f} pt",
-        "biased_gap": points(bias["biased_gap"]["value"]), "biased_ci": interval(bias["biased_gap"]["ci"]),
-        "control_gap": points(bias["control_gap"]["value"]), "control_ci": interval(bias["control_gap"]["ci"]),
-        "pointing": pct(limits["pointing_game"]["value"]), "pointing_random": pct(limits["pointing_game"]["random"]),
+        "ft_id": points(transfer["finetune"]["id_delta"], language=language),
+        "ft_ood": points(transfer["finetune"]["ood_delta"], language=language),
+        "biased_gap": diff(bias["biased_gap"]), "control_gap": diff(bias["control_gap"]),
+        "pointing": share(limits["pointing_game"]["value"]), "pointing_random": share(limits["pointing_game"]["random"]),
         "iou": f"{limits['pointing_game']['iou']:.2f}", "iou_random": f"{limits['pointing_game']['random_iou']:.2f}",
-        "counting": pct(limits["counting"]["acc1"]), "counting_chance": pct(limits["counting"]["chance"]),
-        "word_order": pct(word["base"]["value"]), "negclip": pct(word["hard_negatives"]["value"]),
-        "typo_clean": pct(limits["typographic"]["clean_acc1"]),
-        "typo_attacked": pct(limits["typographic"]["attacked_acc1"]),
+        "counting": share(limits["counting"]["acc1"]), "counting_chance": share(limits["counting"]["chance"]),
+        "word_order": share(word["base"]["value"]), "negclip": share(word["hard_negatives"]["value"]),
+        "typo_follows": share(limits["typographic"]["follows_word"]),
+        "typo_follows_control": share(limits["typographic"]["follows_word_control"]),
     }
     sweep = json.loads(SWEEP_FILE.read_text())["table"]      # {"1,000 pairs": {"seen": .., "held-out": ..}, ..}
     found["sweep_sizes"] = ", ".join(size.split()[0] for size in sweep)
-    found["sweep_seen"] = " → ".join(pct(row["seen"]) for row in sweep.values())
-    found["sweep_heldout"] = " → ".join(pct(row["held-out"]) for row in sweep.values())
+    found["sweep_seen"] = " → ".join(share(row["seen"]) for row in sweep.values())
+    found["sweep_heldout"] = " → ".join(share(row["held-out"]) for row in sweep.values())
     for key in EFFECTS:                        # across the recipe's training seeds
         effect = effects[key]
-        found[key] = points(effect["mean"])
-        found[f"{key}_ci"] = interval(effect["ci"])
-        found[f"{key}_paper"] = effect["paper"]
+        found[key] = points(effect["mean"], effect["ci"], language)
+        found[f"{key}_paper"] = effect["paper"] if language == "en" else effect["paper"].replace(" pt", "%p")
         found[f"{key}_direction"] = direction(effect["ci"])
     found["seeds"] = str(effects[EFFECTS[0]]["seeds"])
+    shapes = effects["shape_task_shipped"]
+    found["pattern_cost"] = points(shapes["plain"]["bare"] - shapes["patterned"]["bare"], language=language)
+    found["random_words"] = points(effects["random_words_vs_bare_polysemous"]["mean"],
+                                   effects["random_words_vs_bare_polysemous"]["ci"], language)
     return found | references.talk_values()
 
 
@@ -160,12 +170,21 @@ OUTLINE = [
 
 # --- the words ----------------------------------------------------------------------
 HEADING = re.compile(r"^#{1,2} (?P<title>.+?) \{#(?P<key>\w+)\}\s*$", re.M)
+NOTES = "\n???\n"                  # the speaker notes follow this line in a slide's text
+WHY = ("Why it differs here:", "논문과 다른 이유:")   # a paragraph starting so is set as a box
+
+
+@dataclass(frozen=True)
+class SlideText:
+    title: str
+    body: str            # markdown with {placeholders}
+    notes: str = ""      # what to point at and the one sentence to say
 
 
 @lru_cache(maxsize=None)
 def text(language: str) -> dict:
-    """The talk's words in `language` from text/talk.<language>.md: {slide key: (title, body)}
-    plus the phrases of its front matter (link, missing, direction_…, language_name)."""
+    """The talk's words in `language` from text/talk.<language>.md: {key: SlideText} for the
+    slides (and the handout), plus the phrases of its front matter (link, missing, …)."""
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
     source = (resources.files(__package__) / "text" / f"talk.{language}.md").read_text(encoding="utf-8")
@@ -173,18 +192,26 @@ def text(language: str) -> dict:
     words = dict(line.split(": ", 1) for line in front.strip().splitlines())
     headings = list(HEADING.finditer(body))
     for heading, following in zip(headings, headings[1:] + [None]):
-        end = following.start() if following else len(body)
-        words[heading["key"]] = (heading["title"], body[heading.end():end].strip())
-    missing = [slide.key for slide in OUTLINE if slide.key not in words]
+        section = body[heading.end():following.start() if following else len(body)]
+        content, _, notes = section.partition(NOTES)
+        words[heading["key"]] = SlideText(heading["title"], content.strip(), notes.strip())
+    missing = [slide.key for slide in OUTLINE if slide.key not in words] + ["handout"] * ("handout" not in words)
     if missing:
-        raise ValueError(f"talk.{language}.md has no slide {missing}")
+        raise ValueError(f"talk.{language}.md has no section {missing}")
     return words
+
 
 # --- the deck ---------------------------------------------------------------------
 def strong(markdown: str) -> str:
     """**x** as <strong>x</strong>: markdown's rule for a closing ** after punctuation
-    ('**54.1 %**에') needs a space or punctuation next, which Korean particles are not."""
+    ('**54.1%**에') needs a space or punctuation next, which Korean particles are not."""
     return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", markdown)
+
+
+def boxed(markdown: str) -> str:
+    """The "why it differs here" paragraph as a box (a bordered block on the slide)."""
+    paragraphs = markdown.split("\n\n")
+    return "\n\n".join(f'<div class="why">{strong(p)}</div>' if p.startswith(WHY) else p for p in paragraphs)
 
 
 def section_link(number: int, section: int, language: str) -> str:
@@ -209,14 +236,22 @@ def figure_cell(png: str | None, language: str):
     return cell
 
 
-def talk_notebook(language: str, project: Project) -> nbformat.NotebookNode:
-    """The talk as a notebook of slides: one markdown cell (and a figure) per outline item."""
-    words, cells = text(language), []
-    values = {**facts(project.results), "notebooks": notebook_list(project)}
+def values_for(language: str, project: Project) -> dict:
+    """What the talk's placeholders are filled with in `language`."""
+    words = text(language)
+    values = {**facts(project.results, language), "notebooks": notebook_list(project)}
     values |= {k: words[f"direction_{v}"] for k, v in values.items() if k.endswith("_direction")}
+    return values | {"descriptive_why": words["descriptive_why"].format(**values)}
+
+
+def talk_notebook(language: str, project: Project) -> nbformat.NotebookNode:
+    """The talk as a notebook of slides: per outline item a markdown cell (and a figure),
+    and its speaker notes (reveal.js shows them in the speaker view, key S)."""
+    words, cells = text(language), []
+    values = values_for(language, project)
     for index, slide in enumerate(OUTLINE):
-        title, body = words[slide.key]
-        markdown = f"{'#' if index == 0 else '##'} {title}\n\n{strong(body.format(**values))}"
+        page = words[slide.key]
+        markdown = f"{'#' if index == 0 else '##'} {page.title}\n\n{boxed(strong(page.body.format(**values)))}"
         if slide.section:
             markdown += "\n\n" + section_link(*slide.section, language)
         cells.append(nbformat.v4.new_markdown_cell(markdown, metadata={"slideshow": {"slide_type": "slide"}}))
@@ -224,15 +259,36 @@ def talk_notebook(language: str, project: Project) -> nbformat.NotebookNode:
             source, key = slide.figure
             png = drawn_figure(key, language) if source == "drawn" else notebook_figure(source, key, project)
             cells.append(figure_cell(png, language))
+        if page.notes:
+            cells.append(nbformat.v4.new_markdown_cell(page.notes.format(**values),
+                                                       metadata={"slideshow": {"slide_type": "notes"}}))
     nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["title"] = words["title"][0]
+    nb.metadata["title"] = words["title"].title
     nb.metadata["language_info"] = {"name": "python"}
     return nb
 
 
+def handout(language: str, project: Project) -> str:
+    """The one-page handout in `language` as an HTML page: each claim, our number with its
+    interval, the paper's number (the talk's `handout` section, filled in)."""
+    import mistune
+
+    words = text(language)
+    page = words["handout"]
+    body = mistune.html(f"# {page.title}\n\n{page.body.format(**values_for(language, project))}")
+    return (f'<!doctype html>\n<html lang="{language}"><head><meta charset="utf-8"><title>{page.title}</title>\n'
+            f"<style>{HANDOUT_STYLE}</style></head><body>{body}</body></html>\n")
+
+
+HANDOUT_STYLE = ("body{font-family:system-ui,'NanumGothic',sans-serif;max-width:48rem;margin:1.5rem auto;"
+                 "color:#222;font-size:15px}table{border-collapse:collapse;width:100%}"
+                 "td,th{border-bottom:1px solid #ccc;padding:.35rem .5rem;text-align:left;vertical-align:top}"
+                 "@media print{body{margin:0}}")
+
+
 def write_talks(out_dir: Path, project: Project, exporter) -> list[tuple]:
-    """The talk's slides in each language, written with `exporter` (classroom's slides
-    exporter) next to the notebooks' slides; their index rows."""
+    """The talk's slides and its handout in each language, the slides written with `exporter`
+    (classroom's slides exporter) next to the notebooks' slides; their index rows."""
     rows = []
     for language in LANGUAGES:
         start = time.perf_counter()
@@ -240,8 +296,10 @@ def write_talks(out_dir: Path, project: Project, exporter) -> list[tuple]:
         exporter.language_code = language
         page = f"talk.{language}.slides.html"
         (out_dir / page).write_text(exporter.from_notebook_node(nb)[0], encoding="utf-8")
+        (out_dir / f"handout.{language}.html").write_text(handout(language, project), encoding="utf-8")
         rows.append((page, nb.metadata["title"], text(language)["language_name"], time.perf_counter() - start))
-        print(f"slides: {out_dir / page}")
+        rows.append((f"handout.{language}.html", text(language)["handout"].title, text(language)["language_name"], 0.0))
+        print(f"slides: {out_dir / page}; handout: {out_dir / f'handout.{language}.html'}")
     return rows
 
 

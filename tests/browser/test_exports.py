@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 import pytest
 
 from clipviz.teaching import classroom, talk
+from clipviz.teaching.viz.style import MIN_FONT_PT
 from clipviz_browser import PROJECT, SCREENSHOTS
 
 pytestmark = pytest.mark.browser
@@ -55,8 +56,35 @@ def test_html_page_renders_widgets_without_leaving_the_machine(page, site):
     page.screenshot(path=str(SCREENSHOTS / "export_03_prompt_sensitivity.png"), full_page=True)
 
 
-# the lowest zoom a slide may need to fit the canvas: below it, text would be too small to read
-SMALLEST_FIT = 0.5
+# Legible from the back row: no text under 16 px as drawn on the 1280x720 canvas. Text: its
+# computed font size times every zoom above it; a figure: its smallest text (clipviz's figures
+# draw none under MIN_FONT_PT at the notebooks' 100 dpi) times the scale it is shown at.
+SMALLEST_TEXT_PX = 16
+FIGURE_TEXT_PX = MIN_FONT_PT * 100 / 72
+TEXT_SIZES = """() => {
+    const slide = Reveal.getCurrentSlide(), canvas = document.querySelector(".reveal .slides");
+    const scale = canvas.getBoundingClientRect().width / Reveal.getConfig().width;   // page px per canvas px
+    const zoomOf = element => { let zoom = 1;
+        for (let e = element; e; e = e.parentElement) zoom *= parseFloat(getComputedStyle(e).zoom) || 1;
+        return zoom; };
+    const found = {text: Infinity, text_where: "", figure: Infinity, figure_where: ""};
+    const walker = document.createTreeWalker(slide, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+        const node = walker.currentNode, element = node.parentElement;
+        if (!node.textContent.trim() || element.closest("aside.notes, .MathJax, script, style")) continue;
+        const box = element.getBoundingClientRect();
+        if (box.width === 0 || box.height === 0) continue;
+        const px = parseFloat(getComputedStyle(element).fontSize) * zoomOf(element);
+        if (px < found.text) { found.text = px; found.text_where = node.textContent.trim().slice(0, 50); }
+    }
+    for (const image of slide.querySelectorAll("img")) {
+        const box = image.getBoundingClientRect();
+        if (box.width === 0 || !image.naturalWidth) continue;
+        const shown = box.width / scale / image.naturalWidth;        // canvas px per image px
+        if (shown < found.figure) { found.figure = shown; found.figure_where = image.alt || image.src.slice(0, 40); }
+    }
+    return found;
+}"""
 # (bottom, right) of the current slide's content and the canvas, in canvas pixels
 CONTENT_BOX = """() => {
     const slide = Reveal.getCurrentSlide(), canvas = document.querySelector(".reveal .slides");
@@ -116,8 +144,12 @@ def test_every_slide_of_every_deck_fits_the_canvas_without_console_errors(browse
             where = f"{name} slide {number + 1}/{total}"
             if box["bottom"] > box["height"] + 1 or box["right"] > box["width"] + 1:
                 problems.append(f"{where} overflows: content to {box['bottom']:.0f} x {box['right']:.0f} px")
-            if box["fit"] < SMALLEST_FIT:
-                problems.append(f"{where} needs zoom {box['fit']:.2f} to fit: too much on one slide")
+            sizes = page.evaluate(TEXT_SIZES)
+            if sizes["text"] < SMALLEST_TEXT_PX - 0.05:
+                problems.append(f"{where}: text of {sizes['text']:.1f} px ({sizes['text_where']!r})")
+            if sizes["figure"] * FIGURE_TEXT_PX < SMALLEST_TEXT_PX - 0.05:
+                problems.append(f"{where}: a figure shown at {sizes['figure']:.2f} of its size, its smallest "
+                                f"text at {sizes['figure'] * FIGURE_TEXT_PX:.1f} px")
             page.screenshot(path=str(folder / f"{name.removesuffix('.slides.html')}_{number + 1:02d}.png"))
         problems += [f"{name}: console error {e}" for e in errors]
         problems += [f"{name}: request off the machine {u}" for u in off_machine(urls)]

@@ -1,0 +1,32 @@
+"""The figures' house style: legible text, applied without touching matplotlib's settings."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+
+def test_importing_the_figures_changes_no_global_setting():
+    before = dict(matplotlib.rcParams)
+    from clipviz.teaching import viz  # noqa: F401
+
+    assert dict(matplotlib.rcParams) == before
+
+
+def test_no_figure_text_under_the_smallest_legible_size():
+    from clipviz.teaching.viz.style import MIN_FONT_PT, figure
+
+    @figure
+    def tiny_labels():
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.bar(["a", "b"], [1, 2])
+        ax.text(0, 1.5, "a note", fontsize=6)
+        ax.tick_params(labelsize=7)
+        return fig
+
+    fig = tiny_labels()
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text()]
+    assert min(sizes) >= MIN_FONT_PT and len(sizes) >= 3
+    plt.close(fig)
