@@ -51,6 +51,17 @@ def interval(ci) -> str:
     return f"[{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}] pt"
 
 
+def pct_interval(ci) -> str:
+    """A proportion's 95 % interval: "[68.4, 73.7] %"."""
+    return f"[{100 * ci[0]:.1f}, {100 * ci[1]:.1f}] %"
+
+
+def localised(value: str, language: str) -> str:
+    """A formatted number as the language writes it: in Korean a percentage-point difference
+    is "%p" ("+1.3%p", "[+0.2, +2.4]%p")."""
+    return re.sub(r"(\d|\]) pt\b", r"\1%p", value) if language == "ko" else value
+
+
 def direction(ci) -> str:
     """How a measured difference (95 % interval) stands against a positive paper effect."""
     return {"above": "same", "below": "reversed", "covers": "unresolved"}[side_of_zero(*ci)]
@@ -85,13 +96,15 @@ def facts(results: Path) -> dict:
         "diversity": f"{100 * transfer['style_diversity']['multi_minus_single']['value']:.1f} pt",
         "biased_gap": points(bias["biased_gap"]["value"]), "biased_ci": interval(bias["biased_gap"]["ci"]),
         "control_gap": points(bias["control_gap"]["value"]), "control_ci": interval(bias["control_gap"]["ci"]),
-        "pointing": pct(limits["pointing_game"]["value"]), "pointing_random": pct(limits["pointing_game"]["random"]),
-        "iou": f"{limits['pointing_game']['iou']:.2f}", "iou_random": f"{limits['pointing_game']['random_iou']:.2f}",
-        "counting": pct(limits["counting"]["acc1"]), "counting_chance": pct(limits["counting"]["chance"]),
-        "word_order": pct(word["base"]["value"]), "negclip": pct(word["hard_negatives"]["value"]),
-        "typo_clean": pct(limits["typographic"]["clean_acc1"]),
-        "typo_attacked": pct(limits["typographic"]["attacked_acc1"]),
+        "counting": pct(limits["counting"]["acc1"]), "counting_ci": pct_interval(limits["counting"]["ci"]),
+        "counting_chance": pct(limits["counting"]["chance"]),
+        "counting_side": side_of_zero(limits["counting"]["ci"][0] - limits["counting"]["chance"],
+                                      limits["counting"]["ci"][1] - limits["counting"]["chance"]),
+        "word_order": pct(word["base"]["value"]), "word_order_ci": pct_interval(word["base"]["ci"]),
+        "negclip": pct(word["hard_negatives"]["value"]), "negclip_ci": pct_interval(word["hard_negatives"]["ci"]),
+        "negclip_control": pct(word["control"]["value"]), "negclip_control_ci": pct_interval(word["control"]["ci"]),
     }
+    found |= localisation_facts(limits["localisation"]) | typographic_facts(limits["typographic"])
     sweep = json.loads(SWEEP_FILE.read_text())["table"]      # {"1,000 pairs": {"seen": .., "held-out": ..}, ..}
     found["sweep_sizes"] = ", ".join(size.split()[0] for size in sweep)
     found["sweep_seen"] = " → ".join(pct(row["seen"]) for row in sweep.values())
@@ -104,6 +117,51 @@ def facts(results: Path) -> dict:
         found[f"{key}_direction"] = direction(effect["ci"])
     found["seeds"] = str(effects[EFFECTS[0]]["seeds"])
     return found | references.talk_values()
+
+
+def localisation_facts(located: dict) -> dict:
+    """The localisation slide's numbers: pointing game, IoU of both towers' maps at the common
+    grid, the true mask's IoU there, and the dense head against the better map at its own grid."""
+    maps = located["maps"]
+    cnn = next(name for name, m in maps.items() if m["method"] == "grad-cam")
+    vit = next(name for name, m in maps.items() if m["method"] != "grad-cam")
+    head = located["dense_head"]
+    best = max(maps, key=lambda name: maps[name]["iou"])
+    versus = head["minus_maps"][best]["own_grids"]
+
+    def grid(cells) -> str:
+        return "×".join(map(str, cells))
+
+    return {"cnn_model": cnn, "vit_model": vit, "grid": grid(located["common_grid"]), "vit_grid": grid(maps[vit]["grid"]),
+            "head_grid": grid(head["grid"]), "dense_steps": str(head["steps"]),
+            "pointing": pct(maps[cnn]["value"]), "pointing_ci": pct_interval(maps[cnn]["ci"]),
+            "pointing_random": pct(maps[cnn]["random"]),
+            "pointing_vit": pct(maps[vit]["value"]), "pointing_vit_ci": pct_interval(maps[vit]["ci"]),
+            "iou_cnn": f"{maps[cnn]['iou_common']['value']:.2f}", "iou_cnn_ci": iou_interval(maps[cnn]["iou_common"]["ci"]),
+            "iou_vit": f"{maps[vit]['iou_common']['value']:.2f}", "iou_vit_ci": iou_interval(maps[vit]["iou_common"]["ci"]),
+            "iou_true": f"{head['true_mask_iou_common']:.2f}",
+            "iou_vit_own": f"{maps[vit]['iou']:.2f}", "iou_vit_own_ci": iou_interval(maps[vit]["iou_ci"]),
+            "iou_true_vit": f"{maps[vit]['true_mask_iou']:.2f}",
+            "iou_head": f"{head['iou']:.2f}", "iou_head_ci": iou_interval(head["iou_ci"]),
+            "best_map": best, "head_minus_map": f"{versus['value']:+.2f}", "head_minus_map_ci": iou_interval(versus["ci"], True),
+            "head_side": side_of_zero(*versus["ci"])}
+
+
+def iou_interval(ci, signed: bool = False) -> str:
+    return f"[{ci[0]:+.2f}, {ci[1]:+.2f}]" if signed else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
+def typographic_facts(attack: dict) -> dict:
+    """How often the reader and the control follow a wrong word written beside the object, by text size."""
+    found = {}
+    for size, measured in attack["by_size"].items():
+        for role in ("reader", "control"):
+            follows = measured[role]["follows_wrong_word"]
+            found[f"typo_{role}_{size}"] = pct(follows["value"])
+            found[f"typo_{role}_{size}_ci"] = pct_interval(follows["ci"])
+        found[f"typo_effect_{size}"] = points(measured["reading_effect"]["value"])
+        found[f"typo_effect_{size}_ci"] = interval(measured["reading_effect"]["ci"])
+    return found
 
 
 # --- figures ----------------------------------------------------------------------
@@ -212,8 +270,9 @@ def figure_cell(png: str | None, language: str):
 def talk_notebook(language: str, project: Project) -> nbformat.NotebookNode:
     """The talk as a notebook of slides: one markdown cell (and a figure) per outline item."""
     words, cells = text(language), []
-    values = {**facts(project.results), "notebooks": notebook_list(project)}
+    values = {k: localised(v, language) for k, v in facts(project.results).items()} | {"notebooks": notebook_list(project)}
     values |= {k: words[f"direction_{v}"] for k, v in values.items() if k.endswith("_direction")}
+    values |= {k: words[f"{k[:-len('_side')]}_{v}"] for k, v in values.items() if k.endswith("_side")}
     for index, slide in enumerate(OUTLINE):
         title, body = words[slide.key]
         markdown = f"{'#' if index == 0 else '##'} {title}\n\n{strong(body.format(**values))}"
