@@ -172,6 +172,27 @@ class PairDataset(Dataset):
         return view
 
 
+class ArrayDataset(PairDataset):
+    """Images held in memory as one array (N, H, W, 3) uint8, indexed by `meta.image_id`."""
+
+    def __init__(self, images: np.ndarray, meta: pd.DataFrame, transform=None):
+        super().__init__(meta, transform=transform)
+        self.images = images
+
+    def load_array(self, image_id: int) -> np.ndarray:
+        return self.images[image_id]
+
+    @property
+    def stored_size(self) -> int | None:
+        return self.images.shape[1] if self.images.shape[1] == self.images.shape[2] else None
+
+    def image_batch(self, indices, size: int) -> torch.Tensor:
+        if size != self.stored_size:
+            return super().image_batch(indices, size)
+        ids = self.image_ids[np.asarray(indices)]
+        return torch.from_numpy(self.images[ids]).permute(0, 3, 1, 2)  # (B, 3, H, W) uint8
+
+
 class DecodedCache:
     """Images decoded and resized once, kept by (path, modification time, size): after the
     first epoch a folder of photos trains as fast as images in memory. Past `max_bytes` the

@@ -4,6 +4,7 @@ import re
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from clipviz import ShapesWorld
@@ -75,6 +76,18 @@ def test_bigram_baseline_prefers_seen_word_orders_and_is_even_on_unseen_ones():
 def test_count_prompts():
     assert count_prompts() == ["a photo of one shape", "a photo of two shapes", "a photo of three shapes",
                                "a photo of four shapes"]
+    assert count_prompts("{} objects on a table")[:2] == ["one object on a table", "two objects on a table"]
+
+
+def test_count_column_and_sentence():
+    from clipviz.analysis.compositional import count_column, count_sentence
+
+    assert count_column(pd.DataFrame({"count": [1, 4, 2.0]})) == "count"
+    assert count_column(pd.DataFrame({"n_objects": [1, 5], "count": [2, 3]})) == "count"      # 5 is out of range
+    assert count_column(pd.DataFrame({"count": [1, 2.5]})) is None and count_column(pd.DataFrame({"x": [1]})) is None
+    assert "above chance (25%), on 400 images" in count_sentence(np.r_[np.ones(300), np.zeros(100)])
+    assert "not distinguishable from chance" in count_sentence(np.r_[np.ones(25), np.zeros(75)])
+    assert "below chance" in count_sentence(np.zeros(200))
 
 
 def test_word_order_outcomes_and_choice_table_against_a_direct_computation():

@@ -160,6 +160,46 @@ def test_written_words_are_drawn_and_sometimes_captioned():
     assert not any(colour in c for c in text_only.caption for colour in COLOURS)
 
 
+def test_a_word_written_beside_the_object_leaves_its_pixels_untouched():
+    """The attack's placement: every pixel of the object's box is the clean scene's pixel,
+    in every style, and the word's box lies above or below it; only the image changes."""
+    world = ShapesWorld(seed=0, quality_p=0.0, style_weights=(1, 1, 1, 1, 1), text_match=0.0)
+    clean, meta = world.generate("test", 300)
+    beside, written = world.replace(text_p=1.0, text_place="beside").generate("test", 300)
+    renderer = world.renderer
+    for i, boxes in enumerate(meta["boxes"]):
+        x0, y0, d = boxes[0]
+        assert np.array_equal(beside[i, y0:y0 + d, x0:x0 + d], clean[i, y0:y0 + d, x0:x0 + d])
+        height, width = renderer.label_size(written.written[i], written.text_scale[i])
+        left, top = renderer.beside(boxes[0], (height, width))
+        assert top + height <= y0 or top >= y0 + d                                 # above or below, never across
+        changed = np.flatnonzero((beside[i] != clean[i]).any(axis=(1, 2)))           # rows the word touched
+        assert changed.min() >= max(top, 0) and changed.max() < top + height
+    assert (written.drop(columns=["written", "text_scale", "caption", "frame", "says_text", "noise", "senses",
+                                  "says_style", "says_count", "says_pattern", "says_quality"])
+            .equals(meta.drop(columns=["written", "text_scale", "caption", "frame", "says_text", "noise", "senses",
+                                       "says_style", "says_count", "says_pattern", "says_quality"])))
+
+
+def test_label_beside_a_box_by_hand():
+    from clipviz.world.render import Renderer
+
+    renderer = Renderer(64, 0)
+    assert renderer.beside((10, 4, 20), (13, 30)) == (5, 24 + (40 - 13) // 2)       # more room below: centred there
+    assert renderer.beside((40, 40, 20), (13, 30)) == (34, 40 - 13 - (40 - 13) // 2)  # above; pushed inside at the right
+    assert renderer.beside((20, 16, 31), (24, 96)) == (-16, 47)                      # too tall: touches the box, cut below
+
+
+def test_the_text_place_knob_keeps_the_old_keys_and_is_checked():
+    from dataclasses import asdict
+
+    assert "text_place" not in ShapesWorld().knobs() and ShapesWorld().knobs() == {
+        k: v for k, v in asdict(ShapesWorld()).items() if k != "text_place"}
+    assert ShapesWorld(text_place="beside").knobs()["text_place"] == "beside"
+    with pytest.raises(ValueError, match="text_place must be one of"):
+        ShapesWorld(text_place="under")
+
+
 def test_korean_captions_in_ko_mode_and_mix_ratio():
     _, ko = ShapesWorld(seed=0, language="ko").generate("train", 400)
     assert all(re.search("[\uac00-\ud7a3]", c) for c in ko["caption"])

@@ -86,11 +86,32 @@ class BigramModel:
 
 # --- counting -------------------------------------------------------------------------
 COUNT_WORDS = ("one", "two", "three", "four")
+COUNT_COLUMNS = ("n_objects", "count")     # where a data set records how many objects an image shows
 
 
 def count_prompts(template: str = "a photo of {} shapes") -> list[str]:
-    """One prompt per count, 1..4 ("a photo of one shape" for 1)."""
-    return [template.format(word).replace("one shapes", "one shape") for word in COUNT_WORDS]
+    """One prompt per count, 1..4, the noun singular after "one" ("a photo of one shape")."""
+    return [re.sub(r"\bone (\w+?)s\b", r"one \1", template.format(word)) if word == "one" else template.format(word)
+            for word in COUNT_WORDS]
+
+
+def count_column(meta: pd.DataFrame) -> str | None:
+    """The first of `COUNT_COLUMNS` whose values are all whole numbers 1..4, or None."""
+    for column in COUNT_COLUMNS:
+        if column in meta.columns:
+            values = pd.to_numeric(meta[column], errors="coerce")
+            if values.notna().all() and values.between(1, len(COUNT_WORDS)).all() and (values % 1 == 0).all():
+                return column
+    return None
+
+
+def count_sentence(correct, chance: float = 1 / len(COUNT_WORDS), seed: int = 0, what: str = "shapes") -> str:
+    """What zero-shot counting of 1-4 objects measured, read from its 95 % interval against chance."""
+    correct = np.asarray(correct, float)
+    low, high = bootstrap_ci(correct, seed=seed)
+    side = "above" if low > chance else "below" if high < chance else "not distinguishable from"
+    return (f"Counting one to four {what}: {correct.mean():.1%} [{low:.1%}, {high:.1%}] right, {side} chance "
+            f"({chance:.0%}), on {len(correct)} images.")
 
 
 def word_order_outcomes(model, tokenizer, dataset, probes: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -116,13 +137,14 @@ def blind_outcomes(captions, probes: pd.DataFrame) -> pd.DataFrame:
                             for kind in ("attributes", "objects")})
 
 
-def count_outcomes(model, tokenizer, dataset, template: str = "a photo of {} shapes") -> pd.DataFrame:
+def count_outcomes(model, tokenizer, dataset, template: str = "a photo of {} shapes",
+                   column: str = "n_objects") -> pd.DataFrame:
     """Zero-shot counting: for each image, the count whose prompt is closest (1..4) against
-    the true number of objects. Returns columns true, predicted, correct."""
+    the true number of objects (`column`). Returns columns true, predicted, correct."""
     prompts = count_prompts(template)
     classifier = encode_texts(model, tokenizer, prompts)
     predicted = (encode_images(model, dataset) @ classifier.T).argmax(1).numpy() + 1
-    truth = dataset.meta["n_objects"].to_numpy()
+    truth = pd.to_numeric(dataset.meta[column]).astype(int).to_numpy()
     return pd.DataFrame({"true": truth, "predicted": predicted, "correct": predicted == truth})
 
 

@@ -9,11 +9,20 @@
 
 Maps are returned at the tower's own resolution (h, w): a 64 px image is a 2×2 grid for
 the tiny ResNets (stride 32), 4×4 for the tiny hybrid ViT (stride 16), 7×7 for ViT-B/32 at
-224 px. The scores are
-taken at that resolution, so a coarse map is neither helped nor hurt by upsampling:
+224 px. The scores:
 - **pointing game** (Zhang et al. 2016): is the map's highest cell on the named object
   (does its mask overlap that cell)? — also asked of the other object, and of random maps;
 - **mask IoU**: the map upsampled to the image, cut at half its range, against the mask.
+
+Upsampling adds no detail, so a 2×2 map cannot outline a shape however well it points. To
+compare towers of different strides, their maps are also average-pooled to a **common
+grid** (the coarsest of them) and scored the same way; beside each IoU stands the IoU of
+the true mask itself pooled to that grid (`mask_at_grid`): what the grid allows.
+
+A **dense head** tests the presentation's caveat that dense prediction favours task-specific
+fine-tuning: a 1x1 convolution from the frozen image tower's finer feature maps into the
+joint space, scored against the prompt's text features at every cell and trained for a few
+hundred steps on the world's masks (`train_dense_head`).
 """
 
 from __future__ import annotations
@@ -30,8 +39,9 @@ from timm.models.vision_transformer import VisionTransformer
 
 from ..core.device import device_of
 from ..core.model import image_size, model_input, tokenize
+from ..evaluation.embed import encode_texts
 from ..evaluation.zeroshot import PHOTO_TEMPLATE
-from ..stats import bootstrap_ci
+from ..stats import bootstrap_ci, paired_delta_ci, verdict
 
 
 def grad_cam(activations: torch.Tensor, gradients: torch.Tensor) -> torch.Tensor:
@@ -198,13 +208,36 @@ def upsample(saliency: np.ndarray, size: int) -> np.ndarray:
     return F.interpolate(tensor, size=(size, size), mode="bilinear", align_corners=False)[0, 0].numpy()
 
 
+def region_iou(region: np.ndarray, mask: np.ndarray) -> float:
+    """IoU of two (H, W) bool regions (0 when both are empty)."""
+    union = (region | mask).sum()
+    return float((region & mask).sum() / union) if union else 0.0
+
+
 def mask_iou(saliency: np.ndarray, mask: np.ndarray, threshold: float = 0.5) -> float:
     """IoU of the upsampled map, cut at `threshold` of its range, with a (H, W) bool mask."""
     full = upsample(saliency, mask.shape[0])
     span = full.max() - full.min()
-    region = (full - full.min()) >= threshold * span if span > 0 else np.zeros_like(mask)
-    union = (region | mask).sum()
-    return float((region & mask).sum() / union) if union else 0.0
+    return region_iou((full - full.min()) >= threshold * span if span > 0 else np.zeros_like(mask), mask)
+
+
+def pooled(saliency: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """(h, w) → `grid`: each cell the mean of the map over it (adaptive average pooling, so
+    grids need not divide each other)."""
+    tensor = torch.as_tensor(saliency, dtype=torch.float32)[None, None]
+    return F.adaptive_avg_pool2d(tensor, tuple(grid))[0, 0].numpy()
+
+
+def mask_at_grid(mask: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """The true (H, W) mask seen at `grid`: each cell the share of it that the mask covers,
+    a map to score like any other (its IoU is what a map on that grid can show)."""
+    return pooled(mask.astype(np.float32), grid)
+
+
+def common_grid(grids) -> tuple[int, int]:
+    """The coarsest of several map grids (h, w): the resolution they all can be pooled to."""
+    grids = [tuple(g) for g in grids]
+    return min(grids, key=lambda g: g[0] * g[1])
 
 
 def random_maps(n: int, grid: tuple[int, int], seed: int = 0) -> np.ndarray:
@@ -248,6 +281,25 @@ def scored_maps(model, tokenizer, dataset, world, seed: int = 0, batch_size: int
     return pd.DataFrame(rows).assign(map=list(maps))
 
 
+def named_masks(dataset, world, named) -> np.ndarray:
+    """(N, H, W) bool: the mask of the object each prompt names (`named[k]` of image k)."""
+    return np.stack([world.object_masks(row)[k] for (_, row), k in zip(dataset.meta.iterrows(), named)])
+
+
+def at_grid(scores: pd.DataFrame, masks: np.ndarray, grid: tuple[int, int]) -> pd.DataFrame:
+    """`scored_maps`' table with three more columns: iou_common (the map average-pooled to
+    `grid`, then scored as `mask_iou`), true_iou (the true mask at the map's own grid, scored
+    the same way) and true_iou_common (the true mask at `grid`).
+
+    Args:
+        masks: (N, H, W) bool, the named object's mask per row (`named_masks`).
+    """
+    maps = list(scores["map"])
+    return scores.assign(iou_common=[mask_iou(pooled(m, grid), k) for m, k in zip(maps, masks)],
+                         true_iou=[mask_iou(mask_at_grid(k, m.shape), k) for m, k in zip(maps, masks)],
+                         true_iou_common=[mask_iou(mask_at_grid(k, grid), k) for k in masks])
+
+
 def pointing_summary(scores: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """The pointing game and IoU of `scored_maps`, each with a 95 % bootstrap interval."""
     rows = {"points at the named object": "hit", "points at the other object": "hit_other",
@@ -287,3 +339,186 @@ def map_examples(model, tokenizer, dataset, n: int = 12, world=None, seed: int =
         object_masks = [world.object_masks(row) for _, row in shown.meta.iterrows()]
     return MapExamples(batch.permute(0, 2, 3, 1).numpy(), prompts, explanation_maps(model, tokenizer, batch, prompts),
                        object_masks, named)
+
+
+# --- a dense head trained on the world's masks ------------------------------------------------
+def _conv_stages(visual, stride: int) -> list[torch.nn.Module]:
+    """The stages of a convolutional image tower whose output stride is at least `stride`."""
+    if isinstance(visual, open_clip.modified_resnet.ModifiedResNet):
+        stages = [(visual.layer1, 4), (visual.layer2, 8), (visual.layer3, 16), (visual.layer4, 32)]
+    elif _last_conv_stage(visual) is not None:
+        stages = [(visual.trunk.get_submodule(f["module"]), f["reduction"]) for f in visual.trunk.feature_info]
+    else:
+        raise ValueError(f"the dense head reads a convolutional image tower's feature maps; a "
+                         f"{type(visual).__name__} tower has none here")
+    chosen = [module for module, reduction in stages if reduction >= stride]
+    if not chosen:
+        raise ValueError(f"no stage of this tower has an output stride of {stride} or more")
+    return chosen
+
+
+@torch.no_grad()
+def spatial_features(model, images: torch.Tensor, stride: int = 8, batch_size: int = 256) -> torch.Tensor:
+    """Frozen feature maps of a convolutional image tower, as a hypercolumn: every stage from
+    output stride `stride` to the last, each upsampled (bilinear) to the grid of the first,
+    concatenated. uint8 images (N, 3, S, S) → float32 (N, C, S/stride, S/stride) on the CPU."""
+    model.eval()
+    stages, device, out = _conv_stages(model.visual, stride), device_of(model), []
+    for start in range(0, len(images), batch_size):
+        saved = []
+        handles = [stage.register_forward_hook(lambda module, args, output: saved.append(output)) for stage in stages]
+        try:
+            model.encode_image(model_input(model, images[start:start + batch_size], device))
+        finally:
+            for handle in handles:
+                handle.remove()
+        size = saved[0].shape[-2:]
+        out.append(torch.cat([F.interpolate(f.float(), size=size, mode="bilinear", align_corners=False)
+                              for f in saved], 1).cpu())
+    return torch.cat(out)
+
+
+class DenseHead(torch.nn.Module):
+    """Where in the image is the prompt's object? A 1x1 convolution from standardised frozen
+    features into the joint space; the logit of each cell is its dot product with the
+    prompt's text features, plus a bias."""
+
+    def __init__(self, mean: torch.Tensor, std: torch.Tensor, dim: int):
+        super().__init__()
+        self.register_buffer("mean", mean.view(1, -1, 1, 1))          # (1, C, 1, 1)
+        self.register_buffer("std", std.view(1, -1, 1, 1))
+        self.project = torch.nn.Conv2d(len(mean), dim, 1)
+        self.bias = torch.nn.Parameter(torch.tensor(-2.0))              # most pixels are background
+
+    def standardise(self, features: torch.Tensor) -> torch.Tensor:
+        return (features - self.mean) / self.std
+
+    def forward(self, features: torch.Tensor, text_features: torch.Tensor, standardised: bool = False) -> torch.Tensor:
+        """(B, C, h, w) features and (B, D) text features → (B, h, w) logits.
+
+        <W f + c, t> = <f, Wᵀ t> + <c, t>: the text is taken back to the features' channels
+        (B, C), cheaper than projecting every cell into the joint space."""
+        x = features if standardised else self.standardise(features)
+        weight = self.project.weight[:, :, 0, 0]                          # (D, C)
+        return (torch.einsum("bchw,bc->bhw", x, text_features @ weight)
+                + (text_features @ self.project.bias)[:, None, None] + self.bias)
+
+
+@dataclass(frozen=True)
+class DenseConfig:
+    n_train: int = 1000     # two-object training scenes, each object named once: 2000 masks
+    steps: int = 300        # Adam steps of the head alone (the towers stay frozen)
+    batch_size: int = 64
+    lr: float = 3e-3
+    stride: int = 8         # the finest feature maps read: 8x8 cells at 64 px
+    seed: int = 0
+
+
+def _object_prompts(meta: pd.DataFrame, template: str = PHOTO_TEMPLATE) -> list[list[str]]:
+    """For two-object scenes: the prompts naming the first and the second object."""
+    return [[template.format(f"{row['colour']} {row['shape']}"), template.format(f"{row['colour2']} {row['shape2']}")]
+            for _, row in meta.iterrows()]
+
+
+def _text_rows(model, tokenizer, prompts: list[str]) -> torch.Tensor:
+    """Unit-norm text features (N, D) of prompts with many repeats, each distinct one encoded once."""
+    distinct = sorted(set(prompts))
+    features = encode_texts(model, tokenizer, distinct)
+    index = {p: i for i, p in enumerate(distinct)}
+    return features[torch.tensor([index[p] for p in prompts])]
+
+
+def train_dense_head(model, tokenizer, world, config: DenseConfig = DenseConfig()) -> tuple[DenseHead, pd.DataFrame]:
+    """A `DenseHead` on `model`'s frozen image tower, trained on the masks of two-object
+    training scenes of `world` (each object named once): binary cross-entropy of the logits,
+    upsampled to the image (bilinear), against the named object's exact mask.
+
+    Returns:
+        (head, history): the head and its loss per step.
+    """
+    scenes = world.dataset("train", n=config.n_train, counts=(0, 1, 0, 0), quality_p=0.0)
+    features = spatial_features(model, scenes.image_batch(range(len(scenes)), image_size(model)), config.stride)
+    masks = torch.from_numpy(np.stack([world.object_masks(row) for _, row in scenes.meta.iterrows()]))  # (N, 2, H, W)
+    text = _text_rows(model, tokenizer, [p for pair in _object_prompts(scenes.meta) for p in pair])
+    text = text.view(len(scenes), 2, -1)                                                 # (N, 2, D)
+    torch.manual_seed(config.seed)
+    head = DenseHead(features.mean((0, 2, 3)), features.std((0, 2, 3)) + 1e-6, text.shape[-1])
+    features = head.standardise(features)                                                  # once, not per step
+    optimizer = torch.optim.Adam(head.parameters(), lr=config.lr)
+    generator, losses = torch.Generator().manual_seed(config.seed), []
+    for _ in range(config.steps):
+        scene = torch.randint(len(scenes), (config.batch_size,), generator=generator)
+        which = torch.randint(2, (config.batch_size,), generator=generator)
+        logits = F.interpolate(head(features[scene], text[scene, which], standardised=True)[:, None],
+                               size=masks.shape[-2:], mode="bilinear", align_corners=False)[:, 0]   # (B, H, W)
+        loss = F.binary_cross_entropy_with_logits(logits, masks[scene, which].float())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return head.eval(), pd.DataFrame({"step": np.arange(1, config.steps + 1), "loss": losses})
+
+
+@torch.no_grad()
+def scored_dense(head: DenseHead, model, tokenizer, dataset, world, seed: int = 0, stride: int = 8) -> pd.DataFrame:
+    """The dense head on the scenes and prompts of `scored_maps` (the same object named in
+    each image): one row per image with prompt, named, hit and hit_other (its highest cell,
+    as the pointing game), iou (its probability upsampled to the image, ≥ 0.5: what it was
+    trained for), and map (its probability per cell, (h, w))."""
+    prompts, named = named_object_prompts(dataset.meta, seed)
+    features = spatial_features(model, dataset.image_batch(range(len(dataset.meta)), image_size(model)), stride)
+    logits = head(features, _text_rows(model, tokenizer, prompts))                        # (N, h, w)
+    size = world.image_size
+    full = F.interpolate(logits[:, None], size=(size, size), mode="bilinear", align_corners=False)[:, 0] >= 0
+    rows = []
+    for k, (_, row) in enumerate(dataset.meta.iterrows()):
+        masks = world.object_masks(row)
+        mine, other = masks[named[k]], masks[1 - named[k]]
+        cells = logits[k].numpy()
+        rows.append({"prompt": prompts[k], "named": int(named[k]), "hit": pointing_hit(cells, mine),
+                     "hit_other": pointing_hit(cells, other), "iou": region_iou(full[k].numpy(), mine)})
+    return pd.DataFrame(rows).assign(map=list(torch.sigmoid(logits).numpy()))
+
+
+def localisation_table(scores: dict, seed: int = 0) -> pd.DataFrame:
+    """One row per map ({name: a table of `at_grid`}): its grid, the pointing game, IoU at its
+    own grid and at the common grid, each with a 95 % interval, and the IoU of the true mask
+    at both grids (what each resolution allows)."""
+    rows = {}
+    for name, table in scores.items():
+        row = {"grid": "×".join(map(str, table["map"].iloc[0].shape))}
+        for label, column in (("points at the named object", "hit"), ("IoU", "iou"),
+                              ("IoU at the common grid", "iou_common")):
+            low, high = bootstrap_ci(table[column].astype(float), seed=seed)
+            row.update({label: float(table[column].mean()), f"{label}: low": low, f"{label}: high": high})
+        row.update({"true mask's IoU at its grid": float(table["true_iou"].mean()),
+                    "true mask's IoU at the common grid": float(table["true_iou_common"].mean())})
+        rows[name] = row
+    return pd.DataFrame(rows).T
+
+
+def head_against_maps(head_scores: pd.DataFrame, scores: dict, seed: int = 0) -> pd.DataFrame:
+    """The dense head's IoU minus each zero-shot map's on the same images and prompts, at
+    the maps' own grids and at the common grid, with paired 95 % intervals."""
+    rows = {}
+    for name, table in scores.items():
+        for label, column in (("own grids", "iou"), ("common grid", "iou_common")):
+            delta, low, high = paired_delta_ci(head_scores[column], table[column], seed=seed)
+            rows[(name, label)] = {"head − map": delta, "low": low, "high": high}
+    return pd.DataFrame(rows).T.rename_axis(["map", "IoU at"])
+
+
+def head_sentences(versus: pd.DataFrame) -> list[str]:
+    """What each row of `head_against_maps` says, read from its interval."""
+    return [f"dense head − {name}, IoU at {where}: "
+            f"{verdict(row['head − map'], row['low'], row['high'], 'the head is better', 'the map is better')}"
+            for (name, where), row in versus.iterrows()]
+
+
+def scored_examples(scores: pd.DataFrame, dataset, masks: np.ndarray, n: int = 6) -> MapExamples:
+    """The first `n` rows of a scored table (`scored_maps`, `scored_dense`) ready to draw,
+    with the named object's mask (`masks`, (N, H, W) bool)."""
+    n = min(n, len(scores))
+    images = dataset.image_batch(range(n), masks.shape[-1]).permute(0, 2, 3, 1).numpy()
+    return MapExamples(images, list(scores["prompt"][:n]), np.stack(scores["map"][:n]),
+                       [m[None] for m in masks[:n]], np.zeros(n, int))

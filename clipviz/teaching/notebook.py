@@ -288,3 +288,12 @@ def across_seeds_table(stored: dict, names) -> pd.DataFrame:
                       "shipped model": effect["shipped"]["delta"], "shipped model: low": effect["shipped"]["ci"][0],
                       "shipped model: high": effect["shipped"]["ci"][1], "paper (not measured here)": effect["paper"]}
     return pd.DataFrame(rows).T
+
+
+def scene_classes(data) -> list[str] | None:
+    """The classes of your data for notebook 06's typographic attack: the sorted values of its
+    `label` column, None without one (or with fewer than two classes)."""
+    if "label" not in data.meta.columns:
+        return None
+    classes = sorted(data.meta["label"].astype(str).unique())
+    return classes if len(classes) >= 2 else None

@@ -54,6 +54,20 @@ def points(x: float, ci=None, language: str = "en") -> str:
     return value if ci is None else f"{value}(95% 구간 {100 * ci[0]:+.1f}~{100 * ci[1]:+.1f}%p)"
 
 
+def share_ci(x: float, ci, language: str = "en") -> str:
+    """A share with its 95 % interval: "70.2 % (95 % interval 68.4 to 73.7)", "70.2%(95% 구간 68.4~73.7%)"."""
+    if language == "en":
+        return f"{pct(x)} (95 % interval {100 * ci[0]:.1f} to {100 * ci[1]:.1f})"
+    return f"{pct(x, language)}(95% 구간 {100 * ci[0]:.1f}~{100 * ci[1]:.1f}%)"
+
+
+def signed(x: float, ci, language: str = "en") -> str:
+    """A difference of two scores in [0, 1] (IoU) with its 95 % interval: "+0.12 (95 % interval +0.10 to +0.14)"."""
+    if language == "en":
+        return f"{x:+.2f} (95 % interval {ci[0]:+.2f} to {ci[1]:+.2f})"
+    return f"{x:+.2f}(95% 구간 {ci[0]:+.2f}~{ci[1]:+.2f})"
+
+
 def direction(ci) -> str:
     """How a measured difference (95 % interval) stands against a positive paper effect."""
     return {"above": "same", "below": "reversed", "covers": "unresolved"}[side_of_zero(*ci)]
@@ -92,13 +106,14 @@ def facts(results: Path, language: str = "en") -> dict:
         "ft_id": points(transfer["finetune"]["id_delta"], language=language),
         "ft_ood": points(transfer["finetune"]["ood_delta"], language=language),
         "biased_gap": diff(bias["biased_gap"]), "control_gap": diff(bias["control_gap"]),
-        "pointing": share(limits["pointing_game"]["value"]), "pointing_random": share(limits["pointing_game"]["random"]),
-        "iou": f"{limits['pointing_game']['iou']:.2f}", "iou_random": f"{limits['pointing_game']['random_iou']:.2f}",
-        "counting": share(limits["counting"]["acc1"]), "counting_chance": share(limits["counting"]["chance"]),
-        "word_order": share(word["base"]["value"]), "negclip": share(word["hard_negatives"]["value"]),
-        "typo_follows": share(limits["typographic"]["follows_word"]),
-        "typo_follows_control": share(limits["typographic"]["follows_word_control"]),
+        "counting": share(limits["counting"]["acc1"]),
+        "counting_ci": share_ci(limits["counting"]["acc1"], limits["counting"]["ci"], language),
+        "counting_chance": share(limits["counting"]["chance"]),
+        "counting_side": side_of_zero(*(c - limits["counting"]["chance"] for c in limits["counting"]["ci"])),
+        "word_order": share(word["base"]["value"]), "word_order_ci": share_ci(word["base"]["value"], word["base"]["ci"], language),
+        "negclip": share(word["hard_negatives"]["value"]), "negclip_control": share(word["control"]["value"]),
     }
+    found |= localisation_facts(limits["localisation"], language) | typographic_facts(limits["typographic"], language)
     sweep = json.loads(SWEEP_FILE.read_text())["table"]      # {"1,000 pairs": {"seen": .., "held-out": ..}, ..}
     found["sweep_sizes"] = ", ".join(size.split()[0] for size in sweep)
     found["sweep_seen"] = " → ".join(share(row["seen"]) for row in sweep.values())
@@ -114,6 +129,35 @@ def facts(results: Path, language: str = "en") -> dict:
     found["random_words"] = points(effects["random_words_vs_bare_polysemous"]["mean"],
                                    effects["random_words_vs_bare_polysemous"]["ci"], language)
     return found | references.talk_values()
+
+
+def localisation_facts(located: dict, language: str = "en") -> dict:
+    """The localisation slide's numbers: pointing game of both towers' maps, their IoU at the
+    common grid beside the true mask's IoU there, and the dense head against the better map."""
+    maps, head = located["maps"], located["dense_head"]
+    cnn = next(name for name, m in maps.items() if m["method"] == "grad-cam")
+    vit = next(name for name, m in maps.items() if m["method"] != "grad-cam")
+    best = max(maps, key=lambda name: maps[name]["iou"])
+    versus = head["minus_maps"][best]["own_grids"]
+    return {"grid": "×".join(map(str, located["common_grid"])), "dense_steps": str(head["steps"]),
+            "pointing": pct(maps[cnn]["value"], language), "pointing_ci": share_ci(maps[cnn]["value"], maps[cnn]["ci"], language),
+            "pointing_random": pct(maps[cnn]["random"], language), "pointing_vit": pct(maps[vit]["value"], language),
+            "iou_cnn": f"{maps[cnn]['iou_common']['value']:.2f}", "iou_vit": f"{maps[vit]['iou_common']['value']:.2f}",
+            "iou_true": f"{head['true_mask_iou_common']:.2f}", "iou_head": f"{head['iou']:.2f}",
+            "head_minus_map": signed(versus["value"], versus["ci"], language), "head_side": side_of_zero(*versus["ci"])}
+
+
+def typographic_facts(attack: dict, language: str = "en") -> dict:
+    """How often the reader and the control follow a wrong word written beside the object,
+    and the reader's excess over the control, by text size ("1x", "2x")."""
+    found = {}
+    for size, measured in attack["by_size"].items():
+        for role in ("reader", "control"):
+            follows = measured[role]["follows_wrong_word"]
+            found[f"typo_{role}_{size}"] = pct(follows["value"], language)
+        effect = measured["reading_effect"]
+        found[f"typo_effect_{size}"] = points(effect["value"], effect["ci"], language)
+    return found
 
 
 # --- figures ----------------------------------------------------------------------
@@ -241,6 +285,7 @@ def values_for(language: str, project: Project) -> dict:
     words = text(language)
     values = {**facts(project.results, language), "notebooks": notebook_list(project)}
     values |= {k: words[f"direction_{v}"] for k, v in values.items() if k.endswith("_direction")}
+    values |= {k: words[f"{k.removesuffix('_side')}_{v}"] for k, v in values.items() if k.endswith("_side")}
     return values | {"descriptive_why": words["descriptive_why"].format(**values)}
 
 

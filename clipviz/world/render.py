@@ -6,7 +6,7 @@ All rendering is integer arithmetic on masks and textures computed once per worl
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -205,25 +205,99 @@ class Renderer:
         if style == "photo":
             canvas[:] = np.clip(canvas + self.sensor[texture], 0, 255)
 
-    @cached_property
-    def _font(self):
-        return ImageFont.load_default_imagefont()   # PIL's built-in bitmap font: no files, same pixels everywhere
-
     def glyphs(self, word: str, scale: int) -> np.ndarray:
         """(h, w) uint8 alpha of `word` in the bitmap font, each pixel repeated `scale` times."""
-        left, top, right, bottom = self._font.getbbox(word)
-        image = Image.new("L", (right - left, bottom - top))
-        ImageDraw.Draw(image).text((-left, -top), word, fill=255, font=self._font)
-        return np.repeat(np.repeat(np.asarray(image), scale, 0), scale, 1)
+        return glyphs(word, scale)
 
     def write(self, canvas: np.ndarray, word: str, scale: int, cx: float, cy: float) -> None:
         """Write `word` centred at (cx, cy) in black on a white box, cropped to the image."""
+        h, w = self.glyphs(word, scale).shape
+        self.write_box(canvas, word, scale, round(cx * self.n - w / 2) - 1, round(cy * self.n - h / 2) - 1)
+
+    def write_box(self, canvas: np.ndarray, word: str, scale: int, left: int, top: int) -> None:
+        """Write `word` in black on a white box whose top-left corner is (left, top) in pixels;
+        the box is the glyphs plus a 1 px margin, `label_size` big, cropped to the image."""
         ink = self.glyphs(word, scale).astype(np.int32)
         h, w = ink.shape
-        x0, y0 = round(cx * self.n - w / 2), round(cy * self.n - h / 2)
-        box = np.full((h + 2, w + 2, 1), 255, np.int32)
-        blend(canvas, x0 - 1, y0 - 1, box, np.array([250, 250, 250]))
-        blend(canvas, x0, y0, ink[..., None], np.array([10, 10, 10]))
+        blend(canvas, left, top, np.full((h + 2, w + 2, 1), 255, np.int32), np.array([250, 250, 250]))
+        blend(canvas, left + 1, top + 1, ink[..., None], np.array([10, 10, 10]))
+
+    def label_size(self, word: str, scale: int) -> tuple[int, int]:
+        """(height, width) in pixels of the white box `write_box` draws for `word`."""
+        h, w = self.glyphs(word, scale).shape
+        return h + 2, w + 2
+
+    def beside(self, box: tuple[int, int, int], label: tuple[int, int]) -> tuple[int, int]:
+        """Where a label of (height, width) goes beside an object's box (x0, y0, diameter)
+        without covering it: (left, top) of the label.
+
+        Above or below the box, on the side with more room, centred in that band; when the
+        band is shorter than the label, the label touches the box and the image's edge cuts it.
+        Centred on the object across, kept inside the image when it fits (else centred on it).
+        """
+        x0, y0, d = box
+        height, width = label
+        above, below = y0, self.n - (y0 + d)
+        if below >= above:
+            top = y0 + d + max(0, (below - height) // 2)
+        else:
+            top = y0 - height - max(0, (above - height) // 2)
+        left = round(x0 + d / 2 - width / 2)
+        left = min(max(left, 0), self.n - width) if width <= self.n else (self.n - width) // 2
+        return left, top
+
+
+@lru_cache(maxsize=1)
+def _font():
+    return ImageFont.load_default_imagefont()   # PIL's built-in bitmap font: no files, same pixels everywhere
+
+
+def glyphs(word: str, scale: int) -> np.ndarray:
+    """(h, w) uint8 alpha of `word` in PIL's bitmap font (11 px tall), each pixel repeated `scale` times."""
+    left, top, right, bottom = _font().getbbox(word)
+    image = Image.new("L", (right - left, bottom - top))
+    ImageDraw.Draw(image).text((-left, -top), word, fill=255, font=_font())
+    return np.repeat(np.repeat(np.asarray(image), scale, 0), scale, 1)
+
+
+# --- a word below any picture: the typographic attack on your own images -------------------
+def band_height(scale: int) -> int:
+    """Pixels of the white band `label_below` adds: the font's line at `scale`, 3 px above and below."""
+    return glyphs("Ay", scale).shape[0] + 6
+
+
+def label_below(image: np.ndarray, word: str | None, scale: int) -> np.ndarray:
+    """`image` (S, S, 3) uint8 shrunk into the top of a white square of the same size, with
+    `word` written in the band below it (None: the band left empty, the clean control).
+
+    Nothing is written over the picture: it is only scaled, to (S − band) pixels a side, the
+    same way for every word, so the word is the only difference between two calls. A word
+    wider than the image is cut at both sides.
+    Returns:
+        (S, S, 3) uint8.
+    """
+    side = image.shape[0]
+    if image.shape[:2] != (side, side):
+        raise ValueError(f"label_below needs a square image, got {image.shape[:2]}")
+    band = band_height(scale)
+    if band >= side // 2:
+        raise ValueError(f"a {band} px band at scale {scale} leaves too little of a {side} px image; use a smaller scale")
+    inner = side - band
+    canvas = np.full((side, side, 3), 255, np.uint8)
+    left = band // 2
+    canvas[:inner, left:left + inner] = np.asarray(Image.fromarray(image).resize((inner, inner), Image.BICUBIC))
+    if word:
+        ink = glyphs(word, scale).astype(np.int32)[..., None]
+        blend(canvas, (side - ink.shape[1]) // 2, inner + (band - ink.shape[0]) // 2, ink, np.array([10, 10, 10]))
+    return canvas
+
+
+def label_scale(words, side: int, height: float = 1 / 8) -> int:
+    """The largest integer scale of the bitmap font at which every word fits across 90 % of a
+    `side` px image and its line is at most `height` of the side (at least 1)."""
+    widest = max(glyphs(w, 1).shape[1] for w in words)
+    line = glyphs("Ay", 1).shape[0]
+    return max(1, min(int(0.9 * side // widest), int(height * side // line)))
 
 
 def blend(canvas: np.ndarray, x0: int, y0: int, alpha: np.ndarray, colour) -> None:

@@ -23,10 +23,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from PIL import Image
 
-from ..data import PairDataset
+from ..data import ArrayDataset
 from .captions import N_DRAWS, Grammar
 from .render import N_TEXTURES, Renderer, degrade
 from .vocabulary import (BACKGROUNDS, COLOURS, MAX_OBJECTS, NAME_STYLES, PATTERNS, POSITIONS, QUALITIES,
@@ -41,6 +40,8 @@ JITTER = 0.06         # centre jitter, fraction of the side: positions stay name
 BLOCK = 1024          # samples per RNG block (prefix property + vectorised draws)
 TEXT_SCALES = (1, 2)  # written words: the bitmap font (11 px tall) at 1x or 2x
 RGB_TABLE = np.array([RGB[c] for c in COLOURS])
+TEXT_PLACES = ("on", "beside")
+LATER_KNOBS = {"text_place": "on"}   # knobs added after world 3, with the default that draws as before
 
 
 @lru_cache(maxsize=8)
@@ -79,8 +80,12 @@ class ShapesWorld:
         quality_named: share of those images' captions that say it ("a blurry photo of …").
         pattern_p: share of backgrounds with a pattern (stars, crosses or diamonds): the
             second meaning of three class words.
-        text_p: share of images with a word written on the (first) object; text_match the
-            share of those words that name its shape (the rest: another shape's name).
+        text_p: share of images with a word written on or beside the (first) object;
+            text_match the share of those words that name its shape (the rest: another
+            shape's name).
+        text_place: where the word goes: "on" the object (a label across its lower part,
+            hiding some of it: the first worlds' way) or "beside" it (above or below, never
+            over its box; other objects of a scene may be covered).
         caption_variety: share of the caption grammar's frames in use (0..1]. All of them:
             a hand-written prompt is then one draw from a wide variety, as on the web.
         caption_noise: share of captions unrelated to the image (70 %) or wrong about it
@@ -112,6 +117,7 @@ class ShapesWorld:
     pattern_p: float = 0.25
     text_p: float = 0.0
     text_match: float = 0.5
+    text_place: str = "on"
     caption_variety: float = 1.0
     caption_noise: float = 0.03
     style_named: float = 0.35
@@ -130,6 +136,8 @@ class ShapesWorld:
         _renderer(self.image_size, self.seed)            # validates the size early
         if self.language not in ("en", "ko", "mix"):
             raise ValueError(f"language must be 'en', 'ko' or 'mix', not {self.language!r}")
+        if self.text_place not in TEXT_PLACES:
+            raise ValueError(f"text_place must be one of {TEXT_PLACES}, not {self.text_place!r}")
         if self.bias_group not in BACKGROUNDS:
             raise ValueError(f"bias_group must be one of {BACKGROUNDS}, not {self.bias_group!r}")
         for name in ("ko_fraction", "quality_p", "quality_named", "pattern_p", "text_p", "text_match",
@@ -261,8 +269,11 @@ class ShapesWorld:
             if scene["written"]:
                 scale = TEXT_SCALES[draw["text_scale"][i]]
                 x0, y0, d = boxes[0]
-                # across the object's lower part, like a label stuck on it: the rest stays visible
-                self.renderer.write(images[i], scene["written"], scale, (x0 + d / 2) / n, (y0 + 0.78 * d) / n)
+                if self.text_place == "on":   # across the object's lower part, like a label stuck on it
+                    self.renderer.write(images[i], scene["written"], scale, (x0 + d / 2) / n, (y0 + 0.78 * d) / n)
+                else:
+                    label = self.renderer.label_size(scene["written"], scale)
+                    self.renderer.write_box(images[i], scene["written"], scale, *self.renderer.beside(boxes[0], label))
             self.renderer.finish(images[i], scene["style"], int(draw["texture"][i]) % N_TEXTURES)
             if quality and not many:
                 x0, y0, d = boxes[0]
@@ -395,7 +406,8 @@ class ShapesWorld:
                 ("caption frames", f"{len(self.grammar.frames)} general + "
                                    f"{sum(map(len, STYLE_FRAMES.values()))} naming a style "
                                    f"(of {len(FRAMES)}), hashtags, file names; {self.caption_noise:.0%} noise"),
-                ("written words", f"on {self.text_p:.0%} of images" if self.text_p else "none"),
+                ("written words", f"{self.text_place} the object in {self.text_p:.0%} of images" if self.text_p
+                 else "none"),
                 ("language", self.language), ("image size", f"{self.image_size} px"),
                 ("seen compositions", len(self.seen_pairs)),
                 ("held-out compositions", ", ".join(self.classnames("heldout")) or "none"),
@@ -404,27 +416,15 @@ class ShapesWorld:
         return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
 
     def knobs(self) -> dict:
-        """The world's settings as plain values (what a recipe records)."""
-        return asdict(self)
+        """The world's settings as plain values (what a recipe records); a knob added after
+        world 3 only when it differs from its default, so recipes that leave it alone keep
+        their keys (and their cached models)."""
+        return {k: v for k, v in asdict(self).items() if not (k in LATER_KNOBS and v == LATER_KNOBS[k])}
 
 
-class ShapesDataset(PairDataset):
-    """ShapesWorld images held in memory, one caption per image."""
+class ShapesDataset(ArrayDataset):
+    """ShapesWorld images held in memory, one caption per image, with the world that drew them."""
 
     def __init__(self, images: np.ndarray, meta: pd.DataFrame, transform=None, world=None):
-        super().__init__(meta, transform=transform)
-        self.images = images          # (N, H, W, 3) uint8
+        super().__init__(images, meta, transform=transform)
         self.world = world
-
-    def load_array(self, image_id: int) -> np.ndarray:
-        return self.images[image_id]
-
-    @property
-    def stored_size(self) -> int:
-        return self.images.shape[1]
-
-    def image_batch(self, indices, size: int) -> torch.Tensor:
-        if size != self.images.shape[1]:
-            return super().image_batch(indices, size)
-        ids = self.image_ids[np.asarray(indices)]
-        return torch.from_numpy(self.images[ids]).permute(0, 3, 1, 2)  # (B, 3, H, W) uint8

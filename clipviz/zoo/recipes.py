@@ -114,10 +114,14 @@ RECIPES = {
     "shapes-cnn-tiny-negclip": Recipe("shapes-cnn-tiny", world=_RELATIONS, n_train=10_000, base="shapes-cnn-tiny",
                                       config=TrainConfig(steps=300, lr=1e-3, warmup_steps=10, hard_negatives=True),
                                       about="the same fine-tuning with word-swapped captions as hard negatives"),
-    # notebook 06: the flat recipe in a world that writes a word on half the images, often what
-    # the caption is about; its control is shapes-cnn-tiny-flat (a fine-tune learned to read far less)
-    "shapes-cnn-tiny-text": Recipe("shapes-cnn-tiny", world={**CLIP_ART, "text_p": 0.5}, config=TrainConfig(steps=500),
-                                   about="the flat recipe with words written on half the images"),
+    # notebook 06: the flat recipe in a world that writes a word beside the object on half the
+    # images, often what the caption is about; its control is shapes-cnn-tiny-flat (a fine-tune
+    # learned to read far less). Words beside, as the attack writes them: attacked beside, the
+    # same recipe trained with words *on* the object followed the wrong word 1.6 pt [-1.9, +5.1]
+    # more often than the control at 1x text, this one 10.3 pt [+6.4, +14.2] (1000 scenes)
+    "shapes-cnn-tiny-text": Recipe("shapes-cnn-tiny", world={**CLIP_ART, "text_p": 0.5, "text_place": "beside"},
+                                   config=TrainConfig(steps=500),
+                                   about="the flat recipe with words written beside the object on half the images"),
     # the same training on less data, for the data-size sweep of notebook 01
     "shapes-cnn-tiny-n1000": Recipe("shapes-cnn-tiny", n_train=1000, about="default recipe, 1,000 pairs"),
     "shapes-cnn-tiny-n4000": Recipe("shapes-cnn-tiny", n_train=4000, about="default recipe, 4,000 pairs"),
