@@ -221,6 +221,7 @@ names_table = pd.DataFrame({name: {style: top1(f, zero_shot_classifier(m, t, nam
                             for name, (m, t, f) in language_models.items()}).round(3)
 viz.grouped_bars(names_table, f"zero-shot top-1 on {hard} compositions by class-name style", ylim=(0, 1.1));
 
+# %% [markdown]
 # ## 6 · Calibration: do the probabilities mean anything?
 #
 # Zero-shot logits are `scale × cosine`. The scale does not change the top-1 class, but it
@@ -255,6 +256,7 @@ viz.reliability_diagram(tables);
 # %%
 prior_correction_table(100.0 * cosines, y, seed=SEED)
 
+# %% [markdown]
 # ## 7 · Explorer: try your own prompts
 #
 # Type one or more templates (one per line; `{}` marks the class name), choose the
@@ -299,6 +301,7 @@ if stored:
         print(f"{name}: across {stored['effects'][name]['seeds']} seeds the interval lies "
               f"{side_of_zero(low, high)} 0 (the paper: {stored['effects'][name]['paper']})")
 
+# %% [markdown]
 # ## Recap
 #
 # In this notebook we

@@ -188,9 +188,9 @@ else:
 
 # %% tags=["talk:typographic"]
 if world:
-TEXT_MODEL = "shapes-cnn-tiny-text"    # trained on clip art with words written on half the images
-READING_CONTROL = "shapes-cnn-tiny-flat"  # the same recipe on the same clip art without words
-DATA = "shapes"                        # "shapes", "csv:PATH", "folder:PATH" or "wds:SHARDS"
+    attack = typographic.attack_sets(world.replace(**CLIP_ART), N_EVAL)   # the pictures both models trained on
+    readers = {TEXT_MODEL: load_model(TEXT_MODEL, seed=SEED, device=DEVICE),
+               f"{READING_CONTROL} (control)": load_model(READING_CONTROL, seed=SEED, device=DEVICE)}
     attacked = typographic.attack_summary({name: typographic.attack_outcomes(m, t, attack, world.classnames("seen"))
                                            for name, (m, _, t) in readers.items()}, SEED)
     display(compact(attacked))
