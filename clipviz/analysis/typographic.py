@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..evaluation.embed import encode_images
 from ..core.model import image_size
+from ..language import _
 from ..stats import bootstrap_ci, paired_delta_ci
 from ..evaluation.zeroshot import PHOTO_TEMPLATE, class_targets, predict, zero_shot_classifier
 
@@ -70,6 +71,7 @@ def attack_examples(model, tokenizer, data, classnames, n: int = 8) -> tuple[np.
     shown = data.select(np.arange(min(n, len(data))))
     classifier = zero_shot_classifier(model, tokenizer, classnames, [PHOTO_TEMPLATE])
     predicted = predict(encode_images(model, shown), classifier)
-    titles = [f'a {row["label"]} with "{row["written"]}" → {classnames[p]}' for (_, row), p in zip(shown.meta.iterrows(), predicted)]
+    titles = [_('a {label} with "{written}" → {predicted}', label=row["label"], written=row["written"],
+                predicted=classnames[p]) for (_index, row), p in zip(shown.meta.iterrows(), predicted)]
     return shown.image_batch(range(len(shown)), image_size(model)).permute(0, 2, 3, 1).numpy(), titles
 
