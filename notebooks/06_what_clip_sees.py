@@ -47,6 +47,7 @@ DATA = "shapes"                        # "shapes", "csv:PATH", "folder:PATH" or 
 N_EVAL = 1000                          # test images per measurement
 N_SHOWN = 12                           # maps drawn
 DEVICE = "auto"                        # "auto": a GPU when there is one (CUDA, Apple's MPS), else the CPU
+LANGUAGE = "en"                        # "en" or "ko": the language of the printed sentences, tables and figures
 SEED = 0
 
 # %%
@@ -56,11 +57,14 @@ from IPython.display import display
 
 from clipviz import references
 from clipviz.analysis import compositional, explain, typographic
+from clipviz.language import _, set_language
 from clipviz.stats import bootstrap_ci, compact, paired_delta_ci, verdict
 from clipviz.teaching import viz
 from clipviz.teaching.notebook import load_model, load_scenes
 from clipviz.teaching.widgets import ExplanationExplorer
 from clipviz.zoo import CLIP_ART
+
+set_language(LANGUAGE)
 
 # %% [markdown]
 # ## 1 · Where does it look?
@@ -87,7 +91,7 @@ if world:
     display(pd.DataFrame({f"{name} ({explain.map_method(m)})": compact(explain.pointing_summary(scores[name], SEED))["value"]
                           for name, (m, _) in towers.items()}))
 else:
-    print("Your data has no object masks, so its maps are shown below, not scored.")
+    print(_("Your data has no object masks, so its maps are shown below, not scored."))
 
 # %% [markdown]
 # The maps over their images (bright: raises the similarity most); a white outline marks the
@@ -97,7 +101,7 @@ else:
 examples = {name: explain.map_examples(m, t, scenes, N_SHOWN, world, SEED) for name, (m, t) in towers.items()}
 for name, ex in examples.items():
     viz.explanation_overlays(ex.images, ex.maps, ex.prompts, ex.masks,
-                             title=f"{name}: {explain.map_method(towers[name][0])}")
+                             title=f"{name}: {_(explain.map_method(towers[name][0]))}")
 
 # %% [markdown]
 # **Explorer.** Pick an image and type a prompt — name the other object, a colour alone, a
@@ -118,11 +122,11 @@ ExplanationExplorer(model, tokenizer, ex.images, ex.prompts, ex.object_masks, ex
 if world:
     counts = compositional.count_outcomes(model, tokenizer, world.dataset("test", n=N_EVAL, eval_counts=(1, 1, 1, 1)))
     low, high = bootstrap_ci(counts["correct"], seed=SEED)
-    print(f"counting accuracy {counts['correct'].mean():.3f} [{low:.3f}, {high:.3f}], chance 0.25. "
-          f"{references.PAPER['counting']}.")
+    print(_("counting accuracy {value:.3f} [{low:.3f}, {high:.3f}], chance 0.25. {paper}.",
+            value=counts["correct"].mean(), low=low, high=high, paper=references.PAPER["counting"]))
     display(pd.crosstab(counts["true"], counts["predicted"], rownames=["objects"], colnames=["predicted count"]))
 else:
-    print("Counting needs the number of objects in each image, which your data does not record.")
+    print(_("Counting needs the number of objects in each image, which your data does not record."))
 
 # %% [markdown]
 # ## 3 · Word order and relations
@@ -146,10 +150,11 @@ else:
     own = compositional.own_caption_outcomes(model, tokenizer, scenes)
     if len(own):
         low, high = bootstrap_ci(own["prefers"], seed=SEED)
-        print(f"{len(own)} of your captions have two colour or shape words to swap; the image prefers its own caption "
-              f"{own['prefers'].mean():.3f} [{low:.3f}, {high:.3f}] of the time (chance 0.5).")
+        print(_("{n} of your captions have two colour or shape words to swap; the image prefers its own caption "
+                "{value:.3f} [{low:.3f}, {high:.3f}] of the time (chance 0.5).", n=len(own),
+                value=own["prefers"].mean(), low=low, high=high))
     else:
-        print("None of your captions has two different colour or shape words to swap, so word order is not tested.")
+        print(_("None of your captions has two different colour or shape words to swap, so word order is not tested."))
 
 # %% [markdown]
 # ## 4 · Hard negatives fix part of it
@@ -166,12 +171,12 @@ if world:
     display(compact(compositional.choice_table({MODEL: order, **probes}, SEED)))
     for kind in ("attributes", "objects"):
         delta, low, high = paired_delta_ci(probes[NEGCLIP_MODEL][kind], probes[CONTROL_MODEL][kind], seed=SEED)
-        print(f"{kind} swapped: hard negatives {verdict(delta, low, high)}")
+        print(_("{kind} swapped: hard negatives {verdict}", kind=_(kind), verdict=verdict(delta, low, high)))
     cost = compositional.zero_shot_cost(tuned[NEGCLIP_MODEL], tuned[CONTROL_MODEL], world, N_EVAL, SEED)
     display(compact(cost.drop(columns="verdict")))
     print(references.PAPER["negclip"])
 else:
-    print("NegCLIP and its control are ShapesWorld models: this comparison runs on ShapesWorld.")
+    print(_("NegCLIP and its control are ShapesWorld models: this comparison runs on ShapesWorld."))
 
 # %% [markdown]
 # ## 5 · Reading beats seeing: a typographic attack
@@ -196,10 +201,11 @@ if world:
     display(compact(attacked))
     images, titles = typographic.attack_examples(readers[TEXT_MODEL][0], readers[TEXT_MODEL][2],
                                                  attack["wrong word written"], world.classnames("seen"))
-    viz.image_grid(images, titles, title=f"the attack: another shape's name on the object; what {TEXT_MODEL} says");
+    viz.image_grid(images, titles, title=_("the attack: another shape's name on the object; what {model} says",
+                                           model=TEXT_MODEL));
     print(references.PAPER["typographic"])
 else:
-    print("The attack writes words into ShapesWorld's images: it runs on ShapesWorld.")
+    print(_("The attack writes words into ShapesWorld's images: it runs on ShapesWorld."))
 
 # %% [markdown]
 # ## 6 · The published numbers beside ours
@@ -211,14 +217,18 @@ else:
 ours = {}
 if world:
     reads = attacked.xs(TEXT_MODEL)["follows the wrong word"]
-    ours = {"pointing game / IoU": "; ".join(f"{n}: pointing {t['hit'].mean():.2f} (random {t['random_hit'].mean():.2f}), "
-                                             f"IoU {t['iou'].mean():.2f}" for n, t in scores.items()),
-            "counting (zero-shot top-1)": f"{counts['correct'].mean():.3f} (chance 0.25)",
-            "word order: objects swapped": f"{MODEL} {order['objects'].mean():.2f}, with hard negatives "
-                                           f"{probes[NEGCLIP_MODEL]['objects'].mean():.2f}",
-            "word order: attributes swapped": f"{MODEL} {order['attributes'].mean():.2f}, with hard negatives "
-                                              f"{probes[NEGCLIP_MODEL]['attributes'].mean():.2f}",
-            "typographic attack": "follows the wrong word " + ", ".join(f"{v:.2f} at {k}" for k, v in reads.items())}
+    ours = {"pointing game / IoU": "; ".join(_("{model}: pointing {hit:.2f} (random {random:.2f}), IoU {iou:.2f}",
+                                               model=n, hit=t["hit"].mean(), random=t["random_hit"].mean(),
+                                               iou=t["iou"].mean()) for n, t in scores.items()),
+            "counting (zero-shot top-1)": _("{value:.3f} (chance 0.25)", value=counts["correct"].mean()),
+            "word order: objects swapped": _("{model} {value:.2f}, with hard negatives {negclip:.2f}", model=MODEL,
+                                             value=order["objects"].mean(),
+                                             negclip=probes[NEGCLIP_MODEL]["objects"].mean()),
+            "word order: attributes swapped": _("{model} {value:.2f}, with hard negatives {negclip:.2f}", model=MODEL,
+                                                value=order["attributes"].mean(),
+                                                negclip=probes[NEGCLIP_MODEL]["attributes"].mean()),
+            "typographic attack": _("follows the wrong word {values}", values=", ".join(
+                _("{value:.2f} at {size}", value=v, size=k) for k, v in reads.items()))}
 compositional.published_table(ours)
 
 # %% [markdown]
