@@ -200,3 +200,60 @@ def test_the_glossary_has_the_presentations_terms_once_each():
                    "two towers": "2-타워", "cosine similarity": "코사인 유사도", "fine-tuning": "파인튜닝",
                    "domain generalization": "도메인 일반화"}.items():
         assert by_english[en] == ko
+
+
+# --- figures ----------------------------------------------------------------------------------------
+def words_of(fig) -> str:
+    """Every text a figure shows: titles, axis labels, ticks, legends, free text."""
+    texts = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        texts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        texts += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels() + ax.texts]
+        legend = ax.get_legend()
+        if legend:
+            texts += [legend.get_title().get_text()] + [t.get_text() for t in legend.get_texts()]
+    return "\n".join(texts)
+
+
+def test_the_figures_speak_the_language_set():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from clipviz.evaluation.metrics import reliability_table
+    from clipviz.teaching import viz
+
+    rng = np.random.default_rng(0)
+    history = pd.DataFrame({"step": range(20), "loss": rng.random(20), "temperature": rng.random(20),
+                            "acc_i2t": rng.random(20), "acc_t2i": rng.random(20)})
+    probs = rng.dirichlet(np.ones(4), 200)
+    effects = pd.DataFrame({"delta": [0.02], "low": [0.01], "high": [0.03]}, index=["OpenAI's 80"])
+    drawings = {
+        "training_curves": (lambda: viz.training_curves(history), ["대조 손실", "스텝", "이미지 → 텍스트"]),
+        "grouped_bars": (lambda: viz.grouped_bars(pd.DataFrame({"seen": [0.9], "held-out": [0.5]}, index=["acc1"])),
+                         ["학습 때 본 조합", "처음 보는 조합", "top-1 정확도", "정확도"]),
+        "rate_bars": (lambda: viz.rate_bars(audit_like_table().assign(low=0.0, high=0.3)),
+                      ["유해 라벨 비율", "대조군", "집단", "어두운 배경", "L1: + 유해 라벨"]),
+        "paired_effects": (lambda: viz.paired_effects(effects), ["OpenAI의 80개", "top-1 차이 (%p)"]),
+        "reliability": (lambda: viz.reliability_diagram({"fixed scale 100": reliability_table(probs, rng.integers(0, 4, 200))}),
+                        ["고정 스케일 100", "신뢰도 다이어그램", "확신도 (최대 확률)", "정확도"]),
+        "interval_bars": (lambda: viz.interval_bars(pd.DataFrame({"value": [0.4], "low": [0.3], "high": [0.5]},
+                                                                  index=["blind (text only)"]), chance=0.5),
+                          ["눈먼 기준선 (텍스트만)", "우연 수준 (0.50)", "정확도"]),
+        "wise_ft": (lambda: viz.wise_ft(pd.DataFrame({"alpha": [0.0, 1.0], "id": [0.5, 0.9], "ood": [0.4, 0.3]})),
+                    ["제로샷 (α = 0)", "분포 내 스타일의 top-1"]),
+        "two_towers": (lambda: viz.two_tower_diagram("ko"), ["이미지 인코더\n(ResNet 또는 ViT)", "대각선 = 정답 쌍"]),
+    }
+    set_language("ko")
+    for name, (draw, expected) in drawings.items():
+        fig = draw()
+        shown = words_of(fig)
+        plt.close(fig)
+        assert [e for e in expected if e not in shown] == [], name
+    set_language("en")
+    fig = viz.training_curves(history)
+    assert "contrastive loss" in words_of(fig) and "대조" not in words_of(fig)
+    plt.close(fig)
+    assert "image encoder" in words_of(viz.two_tower_diagram("en"))      # the talk's English deck, whatever is set

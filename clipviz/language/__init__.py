@@ -172,8 +172,9 @@ def _labels(index, lang: str):
     import pandas as pd
 
     if isinstance(index, pd.MultiIndex):
-        return index.set_levels([_labels(level, lang) for level in index.levels]).set_names(
-            [lookup(n, lang, remember=False) for n in index.names])
+        levels = [_labels(level, lang) for level in index.levels]
+        levels = [shown if shown.is_unique else level for shown, level in zip(levels, index.levels)]  # two words, one translation
+        return index.set_levels(levels).set_names([lookup(n, lang, remember=False) for n in index.names])
     renamed = index.map(lambda label: lookup(label, lang, remember=False))
     return renamed.rename(lookup(index.name, lang, remember=False))
 
