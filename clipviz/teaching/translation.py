@@ -231,10 +231,10 @@ def stale_files(project: Project, name: str, plan_: Plan) -> list[str]:
 
 
 def problems(project: Project, name: str) -> list[str]:
-    """Everything that keeps notebook `name`'s Korean twin from being current: cells without a
-    current translation, and generated files that are out of date."""
+    """What keeps notebook `name`'s Korean twin from being current: the cells without a current
+    translation or, when every cell has one, the generated files that are out of date."""
     plan_ = plan_for(project, name)
-    return describe(project, name, plan_) + stale_files(project, name, plan_)
+    return describe(project, name, plan_) or stale_files(project, name, plan_)
 
 
 def write(project: Project, name: str) -> Plan:
