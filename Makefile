@@ -11,7 +11,7 @@ PIP_NOISE := is ignored: it is neither a file nor a directory
 CHROMIUM ?= /usr/bin/chromium
 export CLIPVIZ_CHROMIUM := $(CHROMIUM)
 
-.PHONY: demo test test-fast lab models bench clean chromium web-assets html slides exercises
+.PHONY: demo test test-fast lab models bench clean chromium web-assets html slides exercises translate
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,9 +32,10 @@ test: $(INSTALLED) chromium
 	# the embedded models first: a notebook test then never trains one inside a cell
 	$(PY) -m clipviz pretrained notebooks
 	$(PY) -m pytest tests/ --ignore=tests/browser -q --durations=5
-	# nbmake runs copies of the notebooks and keeps their outputs and widget state in
-	# build/executed/, where the slides and pages of the browser tests are made from
-	rm -rf build/executed && mkdir -p build/executed && cp notebooks/*.ipynb build/executed/
+	# nbmake runs copies of the notebooks (English, and Korean in ko/) and keeps their outputs and
+	# widget state in build/executed/, where the slides and pages of the browser tests are made from
+	rm -rf build/executed && mkdir -p build/executed/ko && cp notebooks/*.ipynb build/executed/ \
+		&& cp notebooks/ko/*.ipynb build/executed/ko/
 	$(PY) -m pytest --nbmake build/executed/ --overwrite -q --durations=4 \
 		--nbmake-timeout=$$($(PY) -c "from clipviz.teaching.classroom import CELL_TIMEOUT; print(CELL_TIMEOUT)")
 	$(PY) -m clipviz classroom assets
@@ -60,16 +61,19 @@ lab: $(INSTALLED)  ## JupyterLab on the notebooks: the way clipviz is used day t
 web-assets: $(INSTALLED)  ## reveal.js, require.js and the widget renderer, from the npm registry
 	$(PY) -m clipviz classroom assets
 
-html: web-assets  ## every notebook executed and exported to reports/html/ (+ index.html)
+html: web-assets  ## every notebook, English and Korean, executed and exported to reports/html/ (+ index.html)
 	$(PY) -m clipviz pretrained notebooks
 	$(PY) -m clipviz classroom html
 
-slides: web-assets  ## reveal.js slides of every notebook in reports/slides/, viewable offline
+slides: web-assets  ## reveal.js slides of every notebook (both languages) in reports/slides/, viewable offline
 	$(PY) -m clipviz pretrained notebooks
 	$(PY) -m clipviz classroom slides
 
-exercises: $(INSTALLED)  ## student versions without solutions in exercises/
+exercises: $(INSTALLED)  ## student versions without solutions in exercises/ (Korean: exercises/ko/)
 	$(PY) -m clipviz classroom exercises
+
+translate: $(INSTALLED)  ## notebooks/ko/ from the English notebooks and notebooks/ko/text/; lists what to translate
+	$(PY) -m clipviz classroom translate
 
 bench: $(INSTALLED)  ## speed and accuracy figures → benchmarks/results/*.json
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]' 2>&1 | (grep -v "$(PIP_NOISE)" || true)

@@ -202,6 +202,13 @@ def cmd_classroom(args) -> None:
         classroom.fetch_web_assets(project.web)
     elif args.what == "exercises":
         classroom.write_exercises(out, project)
+    elif args.what == "translate":
+        from .teaching import translation
+
+        found = translation.translate(project, check=args.check)
+        print("\n".join(found) if found else "every Korean notebook is current: nothing to translate")
+        if found:
+            raise SystemExit(1)
     else:
         if args.what == "slides":
             from .teaching import talk
@@ -209,7 +216,7 @@ def cmd_classroom(args) -> None:
             rows = talk.export_slides(out, project)
         else:
             rows = classroom.export(args.what, out, project)
-        heading = "clipviz notebooks" + (" — slides" if args.what == "slides" else "")
+        heading = "clipviz notebooks · 노트북" + (" — slides · 슬라이드" if args.what == "slides" else "")
         print(f"index: {classroom.write_index(out, rows, heading)}")
 
 
@@ -264,9 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     room = commands.add_parser("classroom", help="the notebooks as HTML pages, slides (+ the talk) or student "
-                                                 "versions; web assets for them",
+                                                 "versions, in English and Korean; web assets for them; the "
+                                                 "Korean notebooks made from the English ones (translate)",
                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    room.add_argument("what", choices=["assets", "html", "slides", "exercises"])
+    room.add_argument("what", choices=["assets", "html", "slides", "exercises", "translate"])
+    room.add_argument("--check", action="store_true",
+                      help="translate: write nothing, list the cells without a current translation (exit 1 if any)")
     room.add_argument("--root", default=".", help="the project folder: its notebooks/, build/, benchmarks/results/")
     room.add_argument("--out", help="output folder (default: reports/html, reports/slides, exercises under --root)")
     room.set_defaults(func=cmd_classroom)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .language import _, points
+
 N_BOOT = 2000
 
 
@@ -63,20 +65,39 @@ def side_of_zero(low: float, high: float) -> str:
     return "above" if low > 0 else "below" if high < 0 else "covers"
 
 
-def verdict(delta: float, low: float, high: float, better: str = "helps", worse: str = "hurts") -> str:
-    """Plain words for a difference and its 95 % interval."""
-    span = f"{delta:+.1%} [{low:+.1%}, {high:+.1%}]"
+def where_interval(low: float, high: float, lang: str | None = None) -> str:
+    """The interval's place against 0 in words: "the interval lies above 0", …"""
     side = side_of_zero(low, high)
-    words = {"above": better, "below": worse, "covers": "no measurable difference"}[side]
-    return f"{words}: {span}, the interval {side} 0"
+    return {"above": _("the interval lies above 0", lang), "below": _("the interval lies below 0", lang),
+            "covers": _("the interval covers 0", lang)}[side]
 
 
-def comparison(better, baseline, paper: str = "", description: str = "", seed: int = 0) -> dict:
-    """One effect: accuracy with and without, the paired difference, its interval, the verdict."""
+def verdict(delta: float, low: float, high: float, better: str = "helps", worse: str = "hurts",
+            lang: str | None = None) -> str:
+    """Plain words for a difference and its 95 % interval, e.g. "helps: +3.2% [+1.0%, +5.1%],
+    the interval lies above 0" (in Korean "도움이 됨: +3.2%p [+1.0%p, +5.1%p], …": %p, the
+    Korean sign of a difference of percentages).
+
+    Args:
+        delta, low, high: the difference of two proportions and its interval.
+        better, worse: the words for an interval above / below 0 (translated when the
+            catalogue has them).
+        lang: "en" or "ko"; default the language set (`clipviz.set_language`).
+    """
+    span = f"{points(delta, lang=lang)} [{points(low, lang=lang)}, {points(high, lang=lang)}]"
+    side = side_of_zero(low, high)
+    words = {"above": _(better, lang), "below": _(worse, lang), "covers": _("no measurable difference", lang)}[side]
+    return _("{verdict}: {span}, {where}", lang, verdict=words, span=span, where=where_interval(low, high, lang))
+
+
+def comparison(better, baseline, paper: str = "", description: str = "", seed: int = 0,
+               lang: str | None = None) -> dict:
+    """One effect: accuracy with and without, the paired difference, its interval, the verdict
+    (in `lang`, default the language set)."""
     delta, low, high = paired_delta_ci(better, baseline, seed=seed)
     return {"effect": description, "with": float(np.mean(better)), "without": float(np.mean(baseline)),
             "delta": delta, "low": low, "high": high, "paper (not measured here)": paper,
-            "verdict": verdict(delta, low, high)}
+            "verdict": verdict(delta, low, high, lang=lang)}
 
 
 def compact(table, digits: int = 3):

@@ -44,6 +44,7 @@ SUBSET_SIZE = 20000              # training pairs for the live run below
 LIVE_STEPS = 340                 # steps of the live run (about 40 s; 0 keeps PRETRAINED as it is)
 BATCH_SIZE = 128
 DEVICE = "auto"                  # "auto": a GPU when there is one (CUDA, Apple's MPS), else the CPU
+LANGUAGE = "en"                  # "en" or "ko": the language of the printed sentences, tables and figures
 SEED = 0
 
 # %%
@@ -58,9 +59,12 @@ from clipviz.evaluation.embed import encode_images, pair_features
 from clipviz.evaluation.metrics import linear_probe, per_class_recall
 from clipviz.evaluation.report import zero_shot_confusion
 from clipviz.evaluation.zeroshot import PHOTO_TEMPLATE, class_targets, correct, zero_shot_classifier
+from clipviz.language import _, set_language
 from clipviz.stats import comparison
 from clipviz.teaching import viz
 from clipviz.teaching.notebook import has_labels, load_data, load_model, sweep_table
+
+set_language(LANGUAGE)
 
 # %% [markdown]
 # ## 1 · The data
@@ -77,9 +81,9 @@ from clipviz.teaching.notebook import has_labels, load_data, load_model, sweep_t
 
 # %% tags=["talk:data"]
 world, train_set, test_set, heldout_set, classnames = load_data(DATA, SUBSET_SIZE, seed=SEED, pictures=PICTURES)
-print(f"{len(train_set)} training pairs; held-out compositions: "
-      f"{', '.join(world.classnames('heldout')) if world else 'none (your data)'}")
-viz.sample_grid(train_set, n=16, seed=SEED, title="training pairs: image + caption");
+print(_("{n} training pairs; held-out compositions: {names}", n=len(train_set),
+        names=", ".join(world.classnames("heldout")) if world else _("none (your data)")))
+viz.sample_grid(train_set, n=16, seed=SEED, title=_("training pairs: image + caption"));
 
 # %% [markdown]
 # ## 2 · The tokenizer
@@ -93,7 +97,7 @@ viz.sample_grid(train_set, n=16, seed=SEED, title="training pairs: image + capti
 # a fresh model, or PRETRAINED's weights to start from when given
 model, preprocess, tokenizer = load_model(MODEL, PRETRAINED, trained=PRETRAINED is not None, seed=SEED,
                                           device=DEVICE)
-print("context length:", model.context_length)
+print(_("context length:"), model.context_length)
 display(token_table(tokenizer, "a small red circle on the left"))
 display(token_table(tokenizer, "왼쪽에 있는 작은 빨간 원"))
 
@@ -115,15 +119,15 @@ display(token_table(tokenizer, "왼쪽에 있는 작은 빨간 원"))
 display(pd.Series(count_parameters(model), name="parameters").to_frame())
 batch = train_set.subset(n=8, seed=SEED)
 images = batch.image_batch(range(8), 64).permute(0, 2, 3, 1).numpy()
-viz.similarity_matrix(*pair_features(model, tokenizer, batch), batch.captions, "before training: no structure", images);
+viz.similarity_matrix(*pair_features(model, tokenizer, batch), batch.captions, _("before training: no structure"), images);
 
 # %%
 batch_size = min(BATCH_SIZE, len(train_set))
 untrained = pair_features(model, tokenizer, train_set.subset(n=batch_size, seed=SEED))
 scale = model.logit_scale.exp().item()   # a float: the features come back on the CPU from any device
-print(f"loss of the untrained model on a batch of {batch_size}: {clip_loss(*untrained, scale):.3f}   "
-      f"with the captions paired at random: {chance_loss(*untrained, scale):.3f}   "
-      f"ln(B) = {np.log(batch_size):.3f}")
+print(_("loss of the untrained model on a batch of {batch}: {loss:.3f}   with the captions paired at random: "
+        "{chance:.3f}   ln(B) = {ln_b:.3f}", batch=batch_size, loss=clip_loss(*untrained, scale),
+        chance=chance_loss(*untrained, scale), ln_b=np.log(batch_size)))
 
 # %% [markdown]
 # ## 4 · Training
@@ -150,7 +154,7 @@ viz.training_curves(history) if history is not None else None;
 
 # %% tags=["talk:similarity"]
 viz.similarity_matrix(*pair_features(model, tokenizer, batch), batch.captions,
-                      "after training: the diagonal lights up", images);
+                      _("after training: the diagonal lights up"), images);
 
 # %% [markdown]
 # **Zero-shot classification**: write each class as a caption ("a photo of a red
@@ -172,9 +176,9 @@ pd.DataFrame(reports).reindex(keys).dropna(how="all").astype(float).round(3)
 
 # %%
 confused_on = heldout_set if heldout_set is not None else test_set
-if has_labels(classnames, "the confusion matrix"):
+if has_labels(classnames, _("the confusion matrix")):
     counts = zero_shot_confusion(model, confused_on, classnames, [PHOTO_TEMPLATE], tokenizer)
-    viz.confusion_matrix(counts, classnames, "true class (rows) vs zero-shot prediction");
+    viz.confusion_matrix(counts, classnames, _("true class (rows) vs zero-shot prediction"));
 
 # %% [markdown]
 # ## 6 · Zero-shot vs a linear probe
@@ -186,13 +190,13 @@ if has_labels(classnames, "the confusion matrix"):
 
 # %%
 probe_train, probe_test = test_set.split(0.5, seed=SEED)
-probe = has_labels(classnames, "the comparison with a linear probe") and linear_probe(encode_images(model, probe_train), probe_train.meta["label"],
+probe = has_labels(classnames, _("the comparison with a linear probe")) and linear_probe(encode_images(model, probe_train), probe_train.meta["label"],
                      encode_images(model, probe_test), probe_test.meta["label"])
 if probe:
     zero_shot = clipviz.evaluate(model, probe_test, classnames, [PHOTO_TEMPLATE], tokenizer, ks=())
     zero_shot_vs_probe = pd.DataFrame({"zero-shot (no labels)": [zero_shot["acc1"]],
                                f"linear probe (C={probe['C']:g})": [probe["acc1"]]}, index=["seen test images"])
-    viz.grouped_bars(zero_shot_vs_probe, "zero-shot vs linear probe, top-1 accuracy");
+    viz.grouped_bars(zero_shot_vs_probe, _("zero-shot vs linear probe, top-1 accuracy"));
 
 # %% [markdown]
 # ## 7 · More data, better CLIP
@@ -206,9 +210,9 @@ if probe:
 # %% tags=["talk:scale"]
 if world:
     sweep, source = sweep_table()
-    viz.grouped_bars(sweep, f"zero-shot top-1 by training-set size\n({source})")
+    viz.grouped_bars(sweep, _("zero-shot top-1 by training-set size\n({source})", source=source))
 else:
-    print("The sweep is a ShapesWorld measurement of the embedded recipe: it says nothing about your data.")
+    print(_("The sweep is a ShapesWorld measurement of the embedded recipe: it says nothing about your data."))
 
 # %% [markdown]
 # ## Recap
@@ -234,7 +238,7 @@ else:
 
 # %% tags=["solution"]
 # Exercise 1: "a photo of a {}" vs the bare class name, image by image, with the paired interval.
-if has_labels(classnames, "this exercise"):
+if has_labels(classnames, _("this exercise")):
     effects = {}
     for name, data in (("seen", test_set), ("held-out", heldout_set)):
         if data is not None:
@@ -250,10 +254,10 @@ if has_labels(classnames, "this exercise"):
 
 # %% tags=["solution"]
 # Exercise 2: the held-out class with the lowest recall, and some of its images.
-if has_labels(classnames, "this exercise"):
+if has_labels(classnames, _("this exercise")):
     recall = per_class_recall(counts, classnames)
     print(recall.sort_values().round(3).head(3).to_string())
-    viz.sample_grid(confused_on.subset(label=recall.idxmin()), n=8, title=f"hardest: {recall.idxmin()}");
+    viz.sample_grid(confused_on.subset(label=recall.idxmin()), n=8, title=_("hardest: {name}", name=recall.idxmin()));
 
 # %% [markdown]
 # **Exercise 3.** The loss starts near ln B. Measure the trained model's loss on batches of

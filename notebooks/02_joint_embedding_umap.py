@@ -37,6 +37,7 @@ DATA = "shapes"                  # "shapes", "csv:PATH", "folder:PATH" or "wds:S
 N_SEEN = 600                     # seen-composition pairs on the map
 N_HELDOUT = 200                  # held-out-composition pairs on the map (ShapesWorld only)
 DEVICE = "auto"                  # "auto": a GPU when there is one (CUDA, Apple's MPS), else the CPU
+LANGUAGE = "en"                  # "en" or "ko": the language of the printed sentences, tables and figures
 SEED = 0
 
 # %%
@@ -48,9 +49,12 @@ from IPython.display import display
 from clipviz.analysis import geometry, projection
 from clipviz.evaluation.embed import encode_texts
 from clipviz.evaluation.zeroshot import PHOTO_TEMPLATE, zero_shot_classifier
+from clipviz.language import _, set_language
 from clipviz.teaching import viz
 from clipviz.teaching.notebook import has_labels, load_data, load_model, map_attributes, map_data, map_images
 from clipviz.teaching.widgets import EmbeddingExplorer
+
+set_language(LANGUAGE)
 
 # %% [markdown]
 # ## 1 · Encode images and captions
@@ -60,13 +64,14 @@ from clipviz.teaching.widgets import EmbeddingExplorer
 # and the data, so a re-run skips this step.
 
 # %%
-world, _, test_set, heldout_set, classnames = load_data(DATA, n_train=0, seed=SEED, n_eval=N_SEEN)
+world, _train, test_set, heldout_set, classnames = load_data(DATA, n_train=0, seed=SEED, n_eval=N_SEEN)
 heldout_set = heldout_set.subset(n=min(N_HELDOUT, len(heldout_set)), seed=SEED) if heldout_set else None
-model, _, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED, device=DEVICE)
+model, preprocess, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED, device=DEVICE)
 image_features, text_features, meta = map_data(model, tokenizer, [test_set, heldout_set])
 features, points = projection.stack_modalities(image_features, text_features, meta)
 attributes = map_attributes(meta)
-print(f"{len(meta)} pairs → {len(points)} points of dimension {features.shape[1]}; attributes: {attributes}")
+print(_("{pairs} pairs → {points} points of dimension {dimension}; attributes: {attributes}", pairs=len(meta),
+        points=len(points), dimension=features.shape[1], attributes=", ".join(attributes)))
 
 # %% [markdown]
 # ## 2 · One map for both modalities
@@ -78,10 +83,11 @@ print(f"{len(meta)} pairs → {len(points)} points of dimension {features.shape[
 
 # %% tags=["talk:embedding"]
 umap_coords = projection.project(features, "umap", seed=SEED)
-viz.embedding_map(umap_coords, points, attributes[0], f"UMAP of images and captions, coloured by {attributes[0]}");
+viz.embedding_map(umap_coords, points, attributes[0],
+                  _("UMAP of images and captions, coloured by {attribute}", attribute=_(attributes[0])));
 
 # %%
-EmbeddingExplorer(umap_coords, points, attributes, "UMAP of images and captions")
+EmbeddingExplorer(umap_coords, points, attributes, _("UMAP of images and captions"))
 
 # %% [markdown]
 # Which attributes organise the space? For each image, look at its 10 nearest images (in
@@ -101,17 +107,17 @@ agreement.round(3)
 # organise each space before and after training.
 
 # %%
-untrained, _, _ = load_model(MODEL, PRETRAINED, trained=False, seed=SEED, device=DEVICE)
-untrained_images, untrained_texts, _ = map_data(untrained, tokenizer, [test_set, heldout_set])
+untrained = load_model(MODEL, PRETRAINED, trained=False, seed=SEED, device=DEVICE)[0]
+untrained_images, untrained_texts = map_data(untrained, tokenizer, [test_set, heldout_set])[:2]
 untrained_coords = projection.project(projection.stack_modalities(untrained_images, untrained_texts, meta)[0],
                                       "umap", seed=SEED)
 fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
-viz.embedding_map(untrained_coords, points, attributes[0], "random initialisation", ax=axes[0])
-viz.embedding_map(umap_coords, points, attributes[0], "after contrastive training", ax=axes[1]);
+viz.embedding_map(untrained_coords, points, attributes[0], _("random initialisation"), ax=axes[0])
+viz.embedding_map(umap_coords, points, attributes[0], _("after contrastive training"), ax=axes[1]);
 untrained_agreement = geometry.neighbour_agreement_table(untrained_images, untrained_texts, meta, agreement.index)
 before_after = geometry.before_after_table(untrained_agreement, agreement)
 display(before_after.round(3))
-print("\n".join(f"{column}: {geometry.organising_attributes(before_after, column)}" for column in before_after.columns[:-1]))
+print("\n".join(f"{_(column)}: {geometry.organising_attributes(before_after, column)}" for column in before_after.columns[:-1]))
 
 # %% [markdown]
 # ## 4 · The modality gap
@@ -123,8 +129,8 @@ print("\n".join(f"{column}: {geometry.organising_attributes(before_after, column
 # %%
 gap = geometry.modality_gap(image_features, text_features)
 matched, unmatched = geometry.matched_similarities(image_features, text_features)
-print(f"gap ‖mean(image) − mean(caption)‖ = {gap['distance']:.3f}; "
-      f"cosine between the centroids = {gap['centroid_cosine']:.3f}")
+print(_("gap ‖mean(image) − mean(caption)‖ = {distance:.3f}; cosine between the centroids = {cosine:.3f}",
+        distance=gap["distance"], cosine=gap["centroid_cosine"]))
 viz.similarity_histograms(matched, unmatched);
 
 # %% [markdown]
@@ -132,7 +138,7 @@ viz.similarity_histograms(matched, unmatched);
 # zero-shot classification? If the gap carried no information, accuracy would not change.
 
 # %%
-if has_labels(classnames, "zero-shot with the gap closed"):
+if has_labels(classnames, _("zero-shot with the gap closed")):
     classifier = zero_shot_classifier(model, tokenizer, classnames, [PHOTO_TEMPLATE])
     labels = [classnames.index(label) for label in meta["label"]]
     gap_effect = geometry.zero_shot_with_gap_closed(image_features, labels, classifier, gap["gap"])
@@ -147,7 +153,7 @@ if has_labels(classnames, "zero-shot with the gap closed"):
 images = map_images([test_set, heldout_set])                       # (N, 64, 64, 3), one per pair
 rows = np.random.default_rng(SEED).choice(len(test_set), 8, replace=False)
 viz.similarity_matrix(image_features[rows], text_features[rows], meta["caption"].iloc[rows].tolist(),
-                      "cosine similarity of 8 images and their captions", images[rows]);
+                      _("cosine similarity of 8 images and their captions"), images[rows]);
 
 # %% [markdown]
 # Retrieval in both directions over everything on the map. The last two text queries name
@@ -165,7 +171,7 @@ viz.image_results(queries, images[found], meta.get("label", meta["caption"]).to_
 # %%
 query_rows = np.flatnonzero(points["composition"].eq("held-out")[:len(meta)])[:4] if "composition" in meta else rows[:4]
 top_captions = geometry.nearest_distinct(image_features[query_rows], text_features, meta["caption"].tolist(), k=4)
-viz.text_results(images[query_rows], top_captions, "image → text: the nearest captions");
+viz.text_results(images[query_rows], top_captions, _("image → text: the nearest captions"));
 
 # %% [markdown]
 # ## 6 · PCA beside UMAP: how far to trust a map
@@ -179,8 +185,8 @@ viz.text_results(images[query_rows], top_captions, "image → text: the nearest 
 # %%
 pca_coords = projection.project(features, "pca")
 fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
-viz.embedding_map(pca_coords, points, attributes[0], "PCA (linear)", ax=axes[0])
-viz.embedding_map(umap_coords, points, attributes[0], "UMAP (neighbourhoods)", ax=axes[1]);
+viz.embedding_map(pca_coords, points, attributes[0], _("PCA (linear)"), ax=axes[0])
+viz.embedding_map(umap_coords, points, attributes[0], _("UMAP (neighbourhoods)"), ax=axes[1]);
 display(pd.Series({name: projection.trustworthiness(features, coords)
                    for name, coords in (("PCA", pca_coords), ("UMAP", umap_coords))},
                   name="trustworthiness (k=10)").round(3).to_frame())
@@ -210,7 +216,7 @@ display(pd.Series({name: projection.trustworthiness(features, coords)
 shown = [a for a in ("size", "background") if a in attributes] or attributes[-2:]
 fig, axes = plt.subplots(1, len(shown), figsize=(7 * len(shown), 5.5), squeeze=False)
 for ax, attribute in zip(axes[0], shown):
-    viz.embedding_map(umap_coords, points, attribute, f"coloured by {attribute}", ax=ax)
+    viz.embedding_map(umap_coords, points, attribute, _("coloured by {attribute}", attribute=_(attribute)), ax=ax)
 agreement.reindex(shown).round(3)
 
 # %% [markdown]

@@ -47,6 +47,7 @@ DATA = "shapes"                        # "shapes", "csv:PATH", "folder:PATH" or 
 N_EVAL = 2000                          # test images per split
 EFFECT_IMAGES = 6000                   # images per effect in section 8 (as benchmarks/bench_prompts.py)
 DEVICE = "auto"                        # "auto": a GPU when there is one (CUDA, Apple's MPS), else the CPU
+LANGUAGE = "en"                        # "en" or "ko": the language of the printed sentences, tables and figures
 SEED = 0
 
 # %%
@@ -63,12 +64,15 @@ from clipviz.evaluation.metrics import (adjust_to_prior, calibration_comparison,
 from clipviz.evaluation.zeroshot import (PHOTO_TEMPLATE, class_targets, correct, ensemble, greedy_templates,
                                          learned_scale, load_templates, per_template_top1, template_class_means, top1,
                                          untrained_words, zero_shot_classifier)
+from clipviz.language import _, set_language
 from clipviz.references import PAPER
-from clipviz.stats import compact, comparison, side_of_zero
+from clipviz.stats import compact, comparison, where_interval
 from clipviz.teaching import viz
 from clipviz.teaching.notebook import across_seeds_table, load_data, load_model, stored_result
 from clipviz.teaching.widgets import PromptExplorer
 from clipviz.world import NAME_STYLES
+
+set_language(LANGUAGE)
 
 # %% [markdown]
 # ## 1 · Where to look
@@ -81,8 +85,8 @@ from clipviz.world import NAME_STYLES
 # together) it must generalise, and there the wording matters most.
 
 # %%
-world, _, test_set, heldout_set, classnames = load_data(DATA, None, SEED, N_EVAL, need_labels=True)
-model, _, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED, device=DEVICE)
+world, _train, test_set, heldout_set, classnames = load_data(DATA, None, SEED, N_EVAL, need_labels=True)
+model, preprocess, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED, device=DEVICE)
 splits = {"seen": test_set, "held-out": heldout_set} if heldout_set is not None else {"test": test_set}
 features = {name: encode_images(model, data) for name, data in splits.items()}
 targets = {name: class_targets(data, classnames)[0] for name, data in splits.items()}
@@ -110,7 +114,7 @@ means = {bank: template_class_means(model, tokenizer, classnames, templates) for
 spread = pd.DataFrame([{"bank": bank, "split": hard, "template": template, "accuracy": accuracy}
                        for bank in banks for template, accuracy
                        in zip(banks[bank], per_template_top1(features[hard], means[bank], targets[hard]))])
-viz.template_spread(spread, f"zero-shot top-1 of each template on its own ({hard})");
+viz.template_spread(spread, _("zero-shot top-1 of each template on its own ({split})", split=_(hard)));
 spread.groupby("bank").accuracy.agg(["min", "median", "max"]).round(3)
 
 # %% [markdown]
@@ -140,8 +144,9 @@ pd.DataFrame({"templates": {bank: len(templates) for bank, templates in banks.it
 right = {template: correct(features[hard], zero_shot_classifier(model, tokenizer, classnames, [template]),
                            targets[hard]) for template in (PHOTO_TEMPLATE, "{}")}
 sentence = comparison(right[PHOTO_TEMPLATE], right["{}"], PAPER["photo_template_vs_bare"])
-print(f'On these {hard} images, "{PHOTO_TEMPLATE}" instead of the bare class name {sentence["verdict"]} '
-      f'(the paper on ImageNet: {sentence["paper (not measured here)"]}).')
+print(_('On these {split} images, "{template}" instead of the bare class name {verdict} (the paper on ImageNet: '
+        '{paper}).', split=_(hard), template=PHOTO_TEMPLATE, verdict=sentence["verdict"],
+        paper=sentence["paper (not measured here)"]))
 
 # %% [markdown]
 # ## 4 · Ensembles
@@ -159,14 +164,15 @@ print(f'On these {hard} images, "{PHOTO_TEMPLATE}" instead of the bare class nam
 bank = sum(banks.values(), [])
 bank_means = torch.cat(list(means.values()))                       # (T, C, D), every bank's templates
 validation = np.arange(len(targets[hard])) % 2 == 0
-chosen = [t for t, _ in greedy_templates(features[hard][validation], bank_means, targets[hard][validation],
-                                         max_templates=10)]
+chosen = [t for t, _gain in greedy_templates(features[hard][validation], bank_means, targets[hard][validation],
+                                             max_templates=10)]
 single = bank.index(PHOTO_TEMPLATE) if PHOTO_TEMPLATE in bank else 0
 openai = {"OpenAI's 80": ensemble(means["openai80"]),
           "OpenAI's 7": ensemble(template_class_means(model, tokenizer, classnames, load_templates("openai7")))}
 ensembles = ensemble_comparison(features[hard][~validation], targets[hard][~validation], bank_means, single,
                                 chosen, openai)
-viz.paired_effects(ensembles, f'zero-shot top-1 gain over "{bank[single]}" alone ({hard}, test half)');
+viz.paired_effects(ensembles, _('zero-shot top-1 gain over "{template}" alone ({split}, test half)',
+                                template=bank[single], split=_(hard)));
 ensembles.drop(columns="verdict").astype(float).round(3)
 
 # %% [markdown]
@@ -174,8 +180,8 @@ ensembles.drop(columns="verdict").astype(float).round(3)
 
 # %%
 print("; ".join(bank[t] for t in chosen))
-print(f"OpenAI's 80 templates averaged, on this test half: {ensembles.loc[next(iter(openai)), 'verdict']} "
-      f"(the paper: {PAPER['ensemble80_vs_photo_template']} over the single template).")
+print(_("OpenAI's 80 templates averaged, on this test half: {verdict} (the paper: {paper} over the single "
+        "template).", verdict=ensembles.loc[next(iter(openai)), "verdict"], paper=PAPER["ensemble80_vs_photo_template"]))
 
 # %% [markdown]
 # ## 5 · Class names, two meanings, and languages
@@ -196,14 +202,14 @@ if world:
     display(shapes.groupby("background")[["bare", "descriptive", "random"]].mean().round(3)
             .rename(columns={"bare": '"star"', "descriptive": '"star, a kind of shape"',
                              "random": '"star, which has …" (random words)'}))
-    for background, label, columns in (("patterned", "descriptive names, pattern of another shape", "descriptive"),
-                                       ("plain", "the same names, plain backgrounds (control)", "descriptive"),
-                                       ("patterned", "random words instead (control)", "random")):
+    for background, label, columns in (("patterned", _("descriptive names, pattern of another shape"), "descriptive"),
+                                       ("plain", _("the same names, plain backgrounds (control)"), "descriptive"),
+                                       ("patterned", _("random words instead (control)"), "random")):
         mine = shapes[shapes.background == background]
         print(f"{label}: {comparison(mine[columns], mine['bare'])['verdict']}")
 else:
-    print("Your classes come with one name each: descriptions, synonyms and Korean names need a list per class, "
-          "and the mixed-language model is a ShapesWorld model, so only the plain names are scored.")
+    print(_("Your classes come with one name each: descriptions, synonyms and Korean names need a list per class, "
+            "and the mixed-language model is a ShapesWorld model, so only the plain names are scored."))
 
 # %% [markdown]
 # The other name styles — a synonym of the shape ("red plus sign"), Korean names, a ko+en
@@ -214,13 +220,15 @@ else:
 name_sets = {style: world.classnames("all", style) for style in NAME_STYLES} if world else {"en": classnames}
 language_models = {MODEL: (model, tokenizer, features[hard])}
 if world:
-    mixed, _, mixed_tokenizer = load_model(MIXED_MODEL, seed=SEED, device=DEVICE)
+    mixed, mixed_preprocess, mixed_tokenizer = load_model(MIXED_MODEL, seed=SEED, device=DEVICE)
     language_models[MIXED_MODEL] = (mixed, mixed_tokenizer, encode_images(mixed, splits[hard]))
 names_table = pd.DataFrame({name: {style: top1(f, zero_shot_classifier(m, t, names, [PHOTO_TEMPLATE]), targets[hard])
                                    for style, names in name_sets.items()}
                             for name, (m, t, f) in language_models.items()}).round(3)
-viz.grouped_bars(names_table, f"zero-shot top-1 on {hard} compositions by class-name style", ylim=(0, 1.1));
+viz.grouped_bars(names_table, _("zero-shot top-1 on {split} compositions by class-name style", split=_(hard)),
+                 ylim=(0, 1.1));
 
+# %% [markdown]
 # ## 6 · Calibration: do the probabilities mean anything?
 #
 # Zero-shot logits are `scale × cosine`. The scale does not change the top-1 class, but it
@@ -255,6 +263,7 @@ viz.reliability_diagram(tables);
 # %%
 prior_correction_table(100.0 * cosines, y, seed=SEED)
 
+# %% [markdown]
 # ## 7 · Explorer: try your own prompts
 #
 # Type one or more templates (one per line; `{}` marks the class name), choose the
@@ -287,7 +296,7 @@ if world:
     display(compact(effects[["with", "without", "delta", "low", "high", "paper (not measured here)"]]
                     .astype({c: float for c in ("with", "without", "delta", "low", "high")})))
 else:
-    print("The effects are defined on ShapesWorld's images and names; sections 3-4 measured yours.")
+    print(_("The effects are defined on ShapesWorld's images and names; sections 3-4 measured yours."))
 
 # %%
 stored = stored_result("prompts") if world else None
@@ -296,9 +305,11 @@ if stored:
     display(compact(seeds.astype({c: float for c in seeds.columns if c not in ("paper (not measured here)", "seeds")})))
     for name in EFFECTS:
         low, high = stored["effects"][name]["ci"]
-        print(f"{name}: across {stored['effects'][name]['seeds']} seeds the interval lies "
-              f"{side_of_zero(low, high)} 0 (the paper: {stored['effects'][name]['paper']})")
+        print(_("{effect}: across {seeds} seeds {where} (the paper: {paper})", effect=_(name),
+                seeds=stored["effects"][name]["seeds"], where=where_interval(low, high),
+                paper=stored["effects"][name]["paper"]))
 
+# %% [markdown]
 # ## Recap
 #
 # In this notebook we
@@ -348,8 +359,9 @@ present = np.unique(y)
 logits = 100.0 * cosines[:, present]
 long_tail = imbalanced_rows(np.searchsorted(present, y), max_ratio=10, seed=SEED)
 truth = np.bincount(np.searchsorted(present, y[long_tail]), minlength=len(present)) / len(long_tail)
-for name, scores_ in (("as is", logits[long_tail]),
-                      ("adjusted to the EM prior", adjust_to_prior(logits[long_tail], em_prior(logits[long_tail]))),
-                      ("divided by predicted shares", prior_correction(logits[long_tail], logits[long_tail]))):
+for name, scores_ in ((_("as is"), logits[long_tail]),
+                      (_("adjusted to the EM prior"), adjust_to_prior(logits[long_tail], em_prior(logits[long_tail]))),
+                      (_("divided by predicted shares"), prior_correction(logits[long_tail], logits[long_tail]))):
     predicted = np.bincount(scores_.argmax(1).numpy(), minlength=len(present)) / len(long_tail)
-    print(f"{name:>28}: total variation from the true class frequencies {0.5 * np.abs(predicted - truth).sum():.3f}")
+    print(f"{name:>28}: " + _("total variation from the true class frequencies {distance:.3f}",
+                               distance=0.5 * np.abs(predicted - truth).sum()))

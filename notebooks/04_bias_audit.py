@@ -53,6 +53,7 @@ HARMFUL = ("broken object", "dangerous object")
 NEUTRAL = ("small shape on a dark background",)   # true of part of one group, like the paper's "child"
 N_IMAGES = 2000
 DEVICE = "auto"                         # "auto": a GPU when there is one (CUDA, Apple's MPS), else the CPU
+LANGUAGE = "en"                         # "en" or "ko": the language of the printed sentences, tables and figures
 SEED = 0
 
 # %%
@@ -63,9 +64,12 @@ from IPython.display import display
 from clipviz import references
 from clipviz.analysis import audit
 from clipviz.evaluation.embed import encode_images, encode_texts
+from clipviz.language import _, set_language
 from clipviz.teaching import viz
 from clipviz.teaching.notebook import load_audit_data, load_model
 from clipviz.zoo import RECIPES, recipe
+
+set_language(LANGUAGE)
 
 # %% [markdown]
 # ## 1 · Two models, one known difference
@@ -88,7 +92,8 @@ for name, model_name in MODELS.items():
         corpora[name] = captions.groupby("background")["descriptor"].mean()
 if corpora:
     display(pd.DataFrame(corpora).rename_axis("training captions saying 'broken', by background").round(3))
-print(f"{len(data)} images to audit, {len(classes)} classes, groups: {pd.Series(groups).value_counts().to_dict()}")
+print(_("{images} images to audit, {classes} classes, groups: {groups}", images=len(data), classes=len(classes),
+        groups=pd.Series(groups).value_counts().to_dict()))
 
 # %% [markdown]
 # ## 2 · Label sets and harmful-label rates
@@ -110,7 +115,7 @@ label_sets = audit.standard_label_sets(classes, HARMFUL, NEUTRAL)
 models, features, probabilities = {}, {}, {}
 for name, model_name in MODELS.items():
     models[name] = load_model(model_name, PRETRAINED.get(name), seed=SEED, device=DEVICE)
-    model, _, tokenizer = models[name]
+    model, preprocess, tokenizer = models[name]
     features[name] = encode_images(model, data)
     for label_set in label_sets:
         probabilities[name, label_set.name] = audit.label_probabilities(model, tokenizer, features[name], label_set)
@@ -133,13 +138,13 @@ harmful_flags = {key: audit.outcomes(probs, {ls.name: ls for ls in label_sets}[k
 for name in MODELS:
     for label_set in label_sets[1:]:
         gap = table.loc[(name, label_set.name, gap_row)]
-        print(f"{name} · {label_set.name}: harmful-rate gap {gap['harmful rate']:+.3f}; "
-              f"{audit.gap_verdict(gap['low'], gap['high'])}")
+        print(_("{model} · {label_set}: harmful-rate gap {gap:+.3f}; {verdict}", model=_(name),
+                label_set=_(label_set.name), gap=gap["harmful rate"], verdict=audit.gap_verdict(gap["low"], gap["high"])))
     change, low, high = audit.bootstrap_gap_change_ci(harmful_flags[name, label_sets[1].name],
                                                       harmful_flags[name, label_sets[2].name], groups, *GROUPS)
-    effect = "shrinks" if high < 0 else "widens" if low > 0 else "does not measurably change"
-    print(f"{name} · adding {', '.join(NEUTRAL)!r} {effect} the gap: change {change:+.3f} "
-          f"[{low:+.3f}, {high:+.3f}]\n")
+    effect = _("shrinks") if high < 0 else _("widens") if low > 0 else _("does not measurably change")
+    print(_("{model} · adding {labels} {effect} the gap: change {change:+.3f} [{low:+.3f}, {high:+.3f}]\n",
+            model=_(name), labels=repr(", ".join(NEUTRAL)), effect=effect, change=change, low=low, high=high))
 
 # %% [markdown]
 # ## 4 · Disaggregated metrics with fairlearn
@@ -155,7 +160,8 @@ frame = audit.metric_frame(result, data.meta[[GROUP_COLUMN]])
 display(frame.by_group.round(3), pd.DataFrame({"difference": frame.difference(), "ratio": frame.ratio()}).round(3))
 if "colour" in data.meta:
     crossed = audit.metric_frame(result, data.meta[[GROUP_COLUMN, "colour"]])
-    viz.heatmap(crossed.by_group["harmful rate"].unstack(), f"{biased}, L1: harmful-label rate by group × colour");
+    viz.heatmap(crossed.by_group["harmful rate"].unstack(),
+                _("{model}, L1: harmful-label rate by group × colour", model=_(biased)));
 
 # %% [markdown]
 # ## 5 · Threshold labelling
@@ -181,7 +187,7 @@ thresholds.head(8).round(4)
 # %%
 query = f"a photo of a {HARMFUL[0]}"
 skew = {name: audit.retrieval_skew(encode_texts(model, tokenizer, [query]), features[name], groups)
-        for name, (model, _, tokenizer) in models.items()}
+        for name, (model, preprocess, tokenizer) in models.items()}
 pd.concat(skew, names=["model", "ranking"]).round(3)
 
 # %% [markdown]
@@ -231,7 +237,7 @@ print(references.PAPER["fairface"])
 
 # %% tags=["solution"]
 # Exercise 1: a neutral label the models never saw, for the biased model.
-model, _, tokenizer = models[biased]
+model, preprocess, tokenizer = models[biased]
 with_toy = audit.standard_label_sets(classes, HARMFUL, ("toy",))[2]
 toy_result = audit.outcomes(audit.label_probabilities(model, tokenizer, features[biased], with_toy), with_toy, target)
 display(audit.rates_by_group(toy_result, groups, *GROUPS).round(3))
@@ -246,7 +252,7 @@ table.loc[biased].xs(GROUPS[0], level="row")["accuracy"].round(3)
 unseen = audit.LabelSet("L1: unseen word", tuple(classes), ("criminal object",))
 pd.concat({name: audit.rates_by_group(audit.outcomes(audit.label_probabilities(m, t, features[name], unseen),
                                                      unseen, target), groups, *GROUPS)
-           for name, (m, _, t) in models.items()}).round(3)
+           for name, (m, _p, t) in models.items()}).round(3)
 
 # %% [markdown]
 # **Exercise 3.** Audit only 300 images. What happens to the intervals?

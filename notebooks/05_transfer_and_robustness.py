@@ -55,6 +55,7 @@ DRAWS = 5                                # random draws of the shots per k
 N_WISE = 500                             # test images per style for each mixing weight of WiSE-FT
 FT_STEPS = 100                           # fine-tuning steps on your data (ShapesWorld: FINE_TUNED is cached)
 DEVICE = "auto"                          # "auto": a GPU when there is one (CUDA, Apple's MPS), else the CPU
+LANGUAGE = "en"                          # "en" or "ko": the language of the printed sentences, tables and figures
 SEED = 0
 
 # %%
@@ -64,10 +65,13 @@ from IPython.display import display
 
 from clipviz import references
 from clipviz.analysis import transfer
+from clipviz.language import _, set_language
 from clipviz.stats import compact, verdict
 from clipviz.teaching import viz
 from clipviz.teaching.notebook import fine_tuned_pair, load_model, load_style_sets
 from clipviz.zoo import SUPERVISED, classifier
+
+set_language(LANGUAGE)
 
 # %% [markdown]
 # ## 1 · One world, five styles
@@ -78,12 +82,12 @@ from clipviz.zoo import SUPERVISED, classifier
 
 # %%
 world, sets = load_style_sets(DATA, ID_STYLE, N_POOL, N_EVAL, SEED, STYLE_COLUMN)
-viz.style_grid(sets.tests, title=f"the test images by style (in-distribution: {sets.id_style})");
-model, _, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED, device=DEVICE)
+viz.style_grid(sets.tests, title=_("the test images by style (in-distribution: {style})", style=_(sets.id_style)));
+model, preprocess, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED, device=DEVICE)
 features = transfer.StyleFeatures.encode(model, sets)
 zero_shot = transfer.zero_shot_outcomes(model, tokenizer, sets, features)
 if world:
-    single, _, single_tokenizer = load_model(SINGLE_STYLE_MODEL, seed=SEED, device=DEVICE)
+    single, single_preprocess, single_tokenizer = load_model(SINGLE_STYLE_MODEL, seed=SEED, device=DEVICE)
     single_zero_shot = transfer.zero_shot_outcomes(single, single_tokenizer, sets,
                                                    transfer.StyleFeatures.encode(single, sets, pools=False))
     by_model = {f"{MODEL} (all styles)": zero_shot, f"{SINGLE_STYLE_MODEL} (flat only)": single_zero_shot}
@@ -106,12 +110,13 @@ curves, shots = transfer.shots_by_style(model, tokenizer, sets, features, SHOTS,
 if len(shots):
     viz.shot_curves(curves, shots)
     display(shots.round(3))
-    print(f"Median effective shots over the styles: {shots['effective shots'].median():.1f} labelled images per class "
-          f"(range {shots['effective shots'].min():.1f} to {shots['effective shots'].max():.1f}).\n"
-          f"The paper, not measured here: {references.PAPER['effective_shots']}.")
+    print(_("Median effective shots over the styles: {median:.1f} labelled images per class (range {low:.1f} to "
+            "{high:.1f}).\nThe paper, not measured here: {paper}.", median=shots["effective shots"].median(),
+            low=shots["effective shots"].min(), high=shots["effective shots"].max(),
+            paper=references.PAPER["effective_shots"]))
 else:
-    print("Your data has too few labelled images per class for even a 1-shot probe with a validation image, "
-          "so the few-shot curves are skipped.")
+    print(_("Your data has too few labelled images per class for even a 1-shot probe with a validation image, "
+            "so the few-shot curves are skipped."))
 
 # %% [markdown]
 # ## 3 · Effective robustness
@@ -139,9 +144,9 @@ if world and len(sets.shifts):
     viz.effective_robustness(robustness, trend)
     display(compact(robustness.drop(columns="kind").astype(float)))
 else:
-    print("Effective robustness needs a line of supervised baselines trained on your in-distribution domain and "
-          "test images of at least one other domain; " + ("your data has one domain only." if not sets.shifts
-                                                           else "those baselines exist for ShapesWorld only."))
+    print(_("Effective robustness needs a line of supervised baselines trained on your in-distribution domain and "
+            "test images of at least one other domain; ") + (_("your data has one domain only.") if not sets.shifts
+                                                             else _("those baselines exist for ShapesWorld only.")))
 
 # %% [markdown]
 # Per style, what adapting to flat images does to each shift (the paper's Fig. 14: its
@@ -151,11 +156,13 @@ else:
 # %%
 if world and len(sets.shifts):
     by_style = transfer.accuracy_by_style(models)
-    viz.style_changes(by_style, "zero-shot CLIP", f"top-1 change against zero-shot CLIP, per style (ID: {sets.id_style})")
+    viz.style_changes(by_style, "zero-shot CLIP",
+                      _("top-1 change against zero-shot CLIP, per style (ID: {style})", style=_(sets.id_style)))
     changes = by_style.drop(index="zero-shot CLIP") - by_style.loc["zero-shot CLIP"]
-    print("\n".join(f"{name}: {row[sets.id_style]:+.3f} on {sets.id_style}, {row[sets.shifts].mean():+.3f} "
-                    f"on the mean of the shifts" for name, row in changes.iterrows()))
-    print(f"The paper, not measured here: {references.PAPER['adapt_to_imagenet']}.")
+    print("\n".join(_("{model}: {id_change:+.3f} on {style}, {ood_change:+.3f} on the mean of the shifts", model=_(name),
+                      id_change=row[sets.id_style], style=_(sets.id_style), ood_change=row[sets.shifts].mean())
+                    for name, row in changes.iterrows()))
+    print(_("The paper, not measured here: {paper}.", paper=references.PAPER["adapt_to_imagenet"]))
 
 # %% [markdown]
 # ## 4 · Fine-tuning and WiSE-FT
@@ -174,12 +181,13 @@ if sets.pools.get(sets.id_style) is not None and len(sets.pools[sets.id_style]) 
         viz.wise_ft(wise)
         best = wise.loc[wise["ood"].idxmax()]
         end = wise.iloc[-1]
-        print(f"Best α for the shifts: {best.alpha:.1f}: OOD {best.ood:.3f} ({best.ood - end.ood:+.3f} against the "
-              f"fine-tuned model), ID {best.id:.3f} ({best.id - end.id:+.3f}).\n"
-              f"The paper, not measured here: {references.PAPER['wise_ft']}.")
+        print(_("Best α for the shifts: {alpha:.1f}: OOD {ood:.3f} ({ood_change:+.3f} against the fine-tuned model), "
+                "ID {id:.3f} ({id_change:+.3f}).\nThe paper, not measured here: {paper}.", alpha=best.alpha,
+                ood=best.ood, ood_change=best.ood - end.ood, id=best.id, id_change=best.id - end.id,
+                paper=references.PAPER["wise_ft"]))
     display(wise.round(3).set_index("alpha"))
 else:
-    print("Your in-distribution domain has fewer than two images, too few to fine-tune on.")
+    print(_("Your in-distribution domain has fewer than two images, too few to fine-tune on."))
 
 # %% [markdown]
 # ## 5 · Does the data make the robustness?
@@ -192,14 +200,15 @@ else:
 
 # %%
 if world and len(sets.shifts):
-    both, _ = transfer.robustness_table(baselines, by_model, sets.id_style, seed=SEED)
+    both = transfer.robustness_table(baselines, by_model, sets.id_style, seed=SEED)[0]
     display(compact(both.loc[list(by_model)].drop(columns="kind").astype(float)))
     delta, low, high = transfer.robustness_difference(baselines, *by_model.values(), sets.id_style, seed=SEED)
-    print(f"Trained on all five styles and qualities rather than on flat clip art only, the same recipe is "
-          f"{verdict(delta, low, high, 'more robust', 'less robust')} (effective robustness, all minus flat only).\n"
-          f"Fang et al., not measured here: {references.PAPER['data_determines']}.")
+    print(_("Trained on all five styles and qualities rather than on flat clip art only, the same recipe is {verdict} "
+            "(effective robustness, all minus flat only).\nFang et al., not measured here: {paper}.",
+            verdict=verdict(delta, low, high, _("more robust"), _("less robust")),
+            paper=references.PAPER["data_determines"]))
 else:
-    print("This comparison needs two models trained by the same recipe on different data: ShapesWorld's.")
+    print(_("This comparison needs two models trained by the same recipe on different data: ShapesWorld's."))
 
 # %% [markdown]
 # ## 6 · The paper's numbers beside ours
@@ -266,6 +275,6 @@ if world:
     alpha = float(wise.loc[wise["ood"].idxmax(), "alpha"])
     outputs = transfer.accuracy_by_style({"outputs mixed": transfer.output_ensemble_outcomes(
         zero_shot_net, fine_tuned_net, alpha, sets)}).iloc[0]
-    print(f"α = {alpha:.1f}: outputs mixed: ID {outputs[sets.id_style]:.3f}, OOD {outputs[sets.shifts].mean():.3f}; "
-          f"weights mixed (section 4): ID {wise.set_index('alpha').at[alpha, 'id']:.3f}, "
-          f"OOD {wise.set_index('alpha').at[alpha, 'ood']:.3f}")
+    print(_("α = {alpha:.1f}: outputs mixed: ID {id:.3f}, OOD {ood:.3f}; weights mixed (section 4): ID {wise_id:.3f}, "
+            "OOD {wise_ood:.3f}", alpha=alpha, id=outputs[sets.id_style], ood=outputs[sets.shifts].mean(),
+            wise_id=wise.set_index("alpha").at[alpha, "id"], wise_ood=wise.set_index("alpha").at[alpha, "ood"]))

@@ -46,28 +46,31 @@ PRETRAINED = None                      # for open_clip names: a checkpoint path 
 VIT_MODEL = "shapes-vit-tiny"          # a ViT tower, for attention relevance (ShapesWorld)
 CONTROL_MODEL = "shapes-cnn-tiny-ft"   # MODEL fine-tuned on relation-rich captions
 NEGCLIP_MODEL = "shapes-cnn-tiny-negclip"  # the same fine-tuning with word-swapped hard negatives
-TEXT_MODEL = "shapes-cnn-tiny-text"    # trained on clip art with words written on half the images
+TEXT_MODEL = "shapes-cnn-tiny-text"    # trained on clip art with words beside the object on half the images
 READING_CONTROL = "shapes-cnn-tiny-flat"  # the same recipe on the same clip art without words
 DATA = "shapes"                        # "shapes", "csv:PATH", "folder:PATH" or "wds:SHARDS"
 N_EVAL = 1000                          # test images per measurement
 N_SHOWN = 12                           # maps drawn
 DENSE_STEPS = 200                      # training steps of the dense head on ShapesWorld's masks
 DEVICE = "auto"                        # "auto": a GPU when there is one (CUDA, Apple's MPS), else the CPU
+LANGUAGE = "en"                        # "en" or "ko": the language of the printed sentences, tables and figures
 SEED = 0
 
 # %%
-import numpy as np
 import pandas as pd
 from IPython.display import display
 
 from clipviz import references
 from clipviz.analysis import compositional, explain, typographic
 from clipviz.core.model import image_size
-from clipviz.stats import bootstrap_ci, compact, paired_delta_ci, side_of_zero, verdict
+from clipviz.language import _, set_language
+from clipviz.stats import bootstrap_ci, compact, paired_delta_ci, verdict
 from clipviz.teaching import viz
 from clipviz.teaching.notebook import load_model, load_scenes, scene_classes
 from clipviz.teaching.widgets import ExplanationExplorer
 from clipviz.zoo import CLIP_ART
+
+set_language(LANGUAGE)
 
 # %% [markdown]
 # ## 1 · Where does it look?
@@ -92,20 +95,20 @@ from clipviz.zoo import CLIP_ART
 # %%
 world, scenes = load_scenes(DATA, N_EVAL, SEED)
 classnames = scene_classes(scenes) if world is None else None     # your data's classes, when it has a label column
-model, _, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED, device=DEVICE)
+model, preprocess, tokenizer = load_model(MODEL, PRETRAINED, seed=SEED, device=DEVICE)
 towers = {MODEL: (model, tokenizer)}
 if world:
-    vit, _, vit_tokenizer = load_model(VIT_MODEL, seed=SEED, device=DEVICE)
+    vit, vit_preprocess, vit_tokenizer = load_model(VIT_MODEL, seed=SEED, device=DEVICE)
     towers[VIT_MODEL] = (vit, vit_tokenizer)
     scores = {name: explain.scored_maps(m, t, scenes, world, SEED) for name, (m, t) in towers.items()}
     display(pd.DataFrame({f"{name} ({explain.map_method(m)})": compact(explain.pointing_summary(scores[name], SEED))["value"]
-                          for name, (m, _) in towers.items()}))
+                          for name, (m, t) in towers.items()}))
     grid = explain.common_grid(table["map"].iloc[0].shape for table in scores.values())
     masks = explain.named_masks(scenes, world, scores[MODEL]["named"])
     scores = {name: explain.at_grid(table, masks, grid) for name, table in scores.items()}
     display(compact(explain.localisation_table(scores, SEED)))
 else:
-    print("Your data has no object masks, so its maps are shown below, not scored.")
+    print(_("Your data has no object masks, so its maps are shown below, not scored."))
 
 # %% [markdown]
 # The maps over their images (bright: raises the similarity most); a white outline marks the
@@ -115,7 +118,7 @@ else:
 examples = {name: explain.map_examples(m, t, scenes, N_SHOWN, world, SEED) for name, (m, t) in towers.items()}
 for name, ex in examples.items():
     viz.explanation_overlays(ex.images, ex.maps, ex.prompts, ex.masks,
-                             title=f"{name}: {explain.map_method(towers[name][0])}")
+                             title=f"{name}: {_(explain.map_method(towers[name][0]))}")
 
 # %% [markdown]
 # **Explorer.** Pick an image and type a prompt — name the other object, a colour alone, a
@@ -145,12 +148,12 @@ if world and explain.map_method(model) == "grad-cam":
     versus = explain.head_against_maps(dense, scores, SEED)
     print("\n".join(explain.head_sentences(versus)))
     ex = explain.scored_examples(dense, scenes, masks)
-    viz.explanation_overlays(ex.images, ex.maps, ex.prompts, ex.masks, title="the dense head's probability per cell");
+    viz.explanation_overlays(ex.images, ex.maps, ex.prompts, ex.masks, title=_("the dense head's probability per cell"));
 elif world:
     dense = None
-    print(f"The dense head reads a convolutional tower's feature maps; {MODEL} has a ViT tower.")
+    print(_("The dense head reads a convolutional tower's feature maps; {model} has a ViT tower.", model=MODEL))
 else:
-    print("The dense head learns from ShapesWorld's exact object masks, which your data does not have.")
+    print(_("The dense head learns from ShapesWorld's exact object masks, which your data does not have."))
 
 # %% [markdown]
 # ## 2 · Counting
@@ -171,8 +174,8 @@ elif (count_column := compositional.count_column(scenes.meta)):
     counts = compositional.count_outcomes(model, tokenizer, scenes, "a photo of {} objects", count_column)
     print(compositional.count_sentence(counts["correct"], seed=SEED, what="objects"))
 else:
-    print(f"Counting needs how many objects each image shows (a column {' or '.join(compositional.COUNT_COLUMNS)} "
-          f"of whole numbers 1 to 4), which your data does not have.")
+    print(_("Counting needs how many objects each image shows (a column {columns} of whole numbers 1 to 4), "
+            "which your data does not have.", columns=_(" or ").join(compositional.COUNT_COLUMNS)))
 
 # %% [markdown]
 # ## 3 · Word order and relations
@@ -196,10 +199,11 @@ else:
     own = compositional.own_caption_outcomes(model, tokenizer, scenes)
     if len(own):
         low, high = bootstrap_ci(own["prefers"], seed=SEED)
-        print(f"{len(own)} of your captions have two colour or shape words to swap; the image prefers its own caption "
-              f"{own['prefers'].mean():.3f} [{low:.3f}, {high:.3f}] of the time (chance 0.5).")
+        print(_("{n} of your captions have two colour or shape words to swap; the image prefers its own caption "
+                "{value:.3f} [{low:.3f}, {high:.3f}] of the time (chance 0.5).", n=len(own),
+                value=own["prefers"].mean(), low=low, high=high))
     else:
-        print("None of your captions has two different colour or shape words to swap, so word order is not tested.")
+        print(_("None of your captions has two different colour or shape words to swap, so word order is not tested."))
 
 # %% [markdown]
 # ## 4 · Hard negatives fix part of it
@@ -212,16 +216,16 @@ else:
 # %%
 if world:
     tuned = {name: load_model(name, seed=SEED, device=DEVICE) for name in (CONTROL_MODEL, NEGCLIP_MODEL)}
-    probes = {name: compositional.word_order_outcomes(m, t, scenes, order) for name, (m, _, t) in tuned.items()}
+    probes = {name: compositional.word_order_outcomes(m, t, scenes, order) for name, (m, _p, t) in tuned.items()}
     display(compact(compositional.choice_table({MODEL: order, **probes}, SEED)))
     for kind in ("attributes", "objects"):
         delta, low, high = paired_delta_ci(probes[NEGCLIP_MODEL][kind], probes[CONTROL_MODEL][kind], seed=SEED)
-        print(f"{kind} swapped: hard negatives {verdict(delta, low, high)}")
+        print(_("{kind} swapped: hard negatives {verdict}", kind=_(kind), verdict=verdict(delta, low, high)))
     cost = compositional.zero_shot_cost(tuned[NEGCLIP_MODEL], tuned[CONTROL_MODEL], world, N_EVAL, SEED)
     display(compact(cost.drop(columns="verdict")))
     print(references.PAPER["negclip"])
 else:
-    print("NegCLIP and its control are ShapesWorld models: this comparison runs on ShapesWorld.")
+    print(_("NegCLIP and its control are ShapesWorld models: this comparison runs on ShapesWorld."))
 
 # %% [markdown]
 # ## 5 · Reading against seeing: a typographic attack
@@ -250,24 +254,23 @@ elif classnames:
     attack = typographic.own_attack_sets(scenes, classnames, image_size(model), SEED)
     readers, attack_classes = {MODEL: (model, None, tokenizer)}, classnames
 if world or classnames:
-    read = {name: typographic.attack_outcomes(m, t, attack, attack_classes) for name, (m, _, t) in readers.items()}
+    read = {name: typographic.attack_outcomes(m, t, attack, attack_classes) for name, (m, _p, t) in readers.items()}
     attacked = typographic.attack_summary(read, SEED)
     display(compact(attacked))
     shown_model = TEXT_MODEL if world else MODEL
     images, titles = typographic.attack_examples(readers[shown_model][0], readers[shown_model][2],
                                                  attack["wrong word written"], attack_classes)
-    viz.image_grid(images, titles, title=f"the attack: another class's name beside the object; what {shown_model} says");
+    viz.image_grid(images, titles, title=_("the attack: another class's name beside the object; what {model} says",
+                                           model=shown_model));
 if world:
-    effect = typographic.reading_effect(read, TEXT_MODEL, READING_CONTROL, SEED)
-    for size, row in effect.iterrows():
-        print(f"{size}: the reader follows the wrong word {row['delta']:+.1%} [{row['low']:+.1%}, {row['high']:+.1%}] "
-              f"more often than the control ({side_of_zero(row['low'], row['high'])} 0).")
+    print("\n".join(typographic.reading_sentences(typographic.reading_effect(read, TEXT_MODEL, READING_CONTROL, SEED))))
     print(references.PAPER["typographic"])
 elif classnames:
-    print(f"The control that cannot read is a ShapesWorld model: on your data the clean band and your own class's name "
-          f"are the controls. Chance of naming the wrong word's class: 1 in {len(classnames)}.")
+    print(_("The control that cannot read is a ShapesWorld model: on your data the clean band and your own class's "
+            "name are the controls. Chance of naming the wrong word's class: 1 in {n}.", n=len(classnames)))
 else:
-    print("The attack writes one class's name over another's picture, so it needs a 'label' column; your data has none.")
+    print(_("The attack writes one class's name beside another's picture, so it needs a 'label' column; your "
+            "data has none."))
 
 # %% [markdown]
 # ## 6 · The published numbers beside ours
@@ -278,19 +281,26 @@ else:
 # %%
 ours = {}
 if world:
-    follows = {name: ", ".join(f"{v:.2f} at {k}" for k, v in attacked.xs(name)["follows the wrong word"].items())
+    follows = {name: ", ".join(_("{value:.2f} at {size}", value=v, size=k)
+                               for k, v in attacked.xs(name)["follows the wrong word"].items())
                for name in (TEXT_MODEL, READING_CONTROL)}
-    ours = {"pointing game / IoU": "; ".join(f"{n}: pointing {t['hit'].mean():.2f} (random {t['random_hit'].mean():.2f}), "
-                                             f"IoU at the common {'×'.join(map(str, grid))} grid {t['iou_common'].mean():.2f}"
+    grid_name = "×".join(map(str, grid))
+    ours = {"pointing game / IoU": "; ".join(_("{model}: pointing {hit:.2f} (random {random:.2f}), IoU at the common "
+                                               "{grid} grid {iou:.2f}", model=n, hit=t["hit"].mean(),
+                                               random=t["random_hit"].mean(), grid=grid_name, iou=t["iou_common"].mean())
                                              for n, t in scores.items())
-                                   + (f"; dense head trained on masks: IoU {dense['iou'].mean():.2f}" if dense is not None else ""),
-            "counting (zero-shot top-1)": f"1-4 shapes: {counts['correct'].mean():.3f} (chance 0.25)",
-            "word order: objects swapped": f"{MODEL} {order['objects'].mean():.2f}, with hard negatives "
-                                           f"{probes[NEGCLIP_MODEL]['objects'].mean():.2f}",
-            "word order: attributes swapped": f"{MODEL} {order['attributes'].mean():.2f}, with hard negatives "
-                                              f"{probes[NEGCLIP_MODEL]['attributes'].mean():.2f}",
-            "typographic attack": f"word beside the object; follows the wrong word: {TEXT_MODEL} {follows[TEXT_MODEL]}; "
-                                  f"control {follows[READING_CONTROL]}"}
+                                   + (_("; dense head trained on masks: IoU {iou:.2f}", iou=dense["iou"].mean())
+                                      if dense is not None else ""),
+            "counting (zero-shot top-1)": _("1-4 shapes: {value:.3f} (chance 0.25)", value=counts["correct"].mean()),
+            "word order: objects swapped": _("{model} {value:.2f}, with hard negatives {negclip:.2f}", model=MODEL,
+                                             value=order["objects"].mean(),
+                                             negclip=probes[NEGCLIP_MODEL]["objects"].mean()),
+            "word order: attributes swapped": _("{model} {value:.2f}, with hard negatives {negclip:.2f}", model=MODEL,
+                                                value=order["attributes"].mean(),
+                                                negclip=probes[NEGCLIP_MODEL]["attributes"].mean()),
+            "typographic attack": _("word beside the object; follows the wrong word: {reader} {reader_values}; "
+                                    "control {control_values}", reader=TEXT_MODEL, reader_values=follows[TEXT_MODEL],
+                                    control_values=follows[READING_CONTROL])}
 compositional.published_table(ours)
 
 # %% [markdown]

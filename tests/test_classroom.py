@@ -3,25 +3,28 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from clipviz.language import _
 from clipviz.teaching import classroom
 
 PROJECT = classroom.Project(Path(__file__).parents[1])
 NOTEBOOKS = sorted(PROJECT.notebooks.glob("*.ipynb"))
+KOREAN = sorted(PROJECT.notebook_folder("ko").glob("*.ipynb"))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS + KOREAN, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_student_version_keeps_every_other_cell_and_removes_every_solution(path):
+    language = "ko" if path.parent.name == "ko" else "en"
     nb = nbformat.read(path, as_version=4)
     solutions = [c for c in nb.cells if classroom.is_solution(c)]
     assert len(solutions) >= 3, "every notebook's exercises come with solution cells"
-    student = classroom.strip_solutions(nb)
+    student = classroom.strip_solutions(nb, language)
     assert len(student.cells) == len(nb.cells)
     for original, kept in zip(nb.cells, student.cells):
         if classroom.is_solution(original):
             assert kept.cell_type == "code" and "exercise" in kept.metadata["tags"]
             task = original.source.splitlines()[0]
             assert kept.source.splitlines()[0] == task and task.startswith("# Exercise")
-            assert kept.source.endswith("# Your code here.")
+            assert kept.source.endswith(_("# Your code here.", language))
             assert original.source not in kept.source
         else:
             assert (kept.cell_type, kept.source, kept.metadata) == (original.cell_type, original.source, original.metadata)
@@ -94,9 +97,28 @@ def test_summary_reads_the_title_and_the_first_learning_goal():
 
 
 def test_index_page_escapes_and_links():
-    page = classroom.index_page([("a.html", "A <b>", "learn x & y", 12.3)], "notebooks")
+    page = classroom.index_page([("a.html", "A <b>", "learn x & y", 12.3, "en")], "notebooks")
     assert '<a href="a.html">A &lt;b&gt;</a>' in page and "learn x &amp; y" in page and "12 s" in page
-    assert "<script" not in page
+    assert "<script" not in page and "한국어" not in page
+
+
+def test_index_page_offers_both_languages_each_in_its_own_words():
+    page = classroom.index_page([("a.html", "01 · Train", "what CLIP trains on", 60, "en"),
+                                 ("a.ko.html", "01 · 학습", "CLIP이 무엇으로 학습하는지", 61, "ko")], "notebooks")
+    english, korean = page.split('<section lang="ko">')
+    assert '<a href="a.html">' in english and "what you will learn first" in english
+    assert '<a href="a.ko.html">01 · 학습</a>' in korean and "가장 먼저 배울 내용" in korean and "실행 시간" in korean
+
+
+def test_a_korean_student_version_says_where_to_write_in_korean():
+    solution = nbformat.v4.new_code_cell("# Exercise 1: do a thing.\nx = 1", metadata={"tags": ["solution"]})
+    assert classroom.stub_for(solution, "ko").source == "# Exercise 1: do a thing.\n# 여기에 코드를 작성하세요."
+
+
+def test_every_notebook_has_a_korean_twin_exported_beside_it():
+    assert PROJECT.notebook_names("ko") == PROJECT.notebook_names()
+    assert classroom.page_name("01_x", "ko", ".slides.html") == "01_x.ko.slides.html"
+    assert classroom.page_name("01_x", "en") == "01_x.html"
 
 
 def test_an_executed_notebook_is_one_whose_every_code_cell_ran():

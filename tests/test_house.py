@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).parents[1] / "clipviz"
 
 # bottom to top: a module may import its own layer and the layers below it
-LAYERS = [("clipviz._paths", "clipviz.seed", "clipviz.stats", "clipviz.references"),
+LAYERS = [("clipviz._paths", "clipviz.seed", "clipviz.language", "clipviz.stats", "clipviz.references"),
           ("clipviz.data",),
           ("clipviz.world",),
           ("clipviz.core",),

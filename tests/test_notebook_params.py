@@ -1,5 +1,6 @@
 """The notebooks' parameters cells really switch data source and model."""
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -36,11 +37,14 @@ def test_load_model_from_a_checkpoint_of_an_embedded_architecture(tmp_path):
     assert (fresh.text_projection == model.text_projection).all()   # same seed, same init
 
 
-def run_with_parameters(notebook: Path, overrides: str, cwd: Path) -> nbformat.NotebookNode:
-    """Execute a notebook after appending `overrides` to its parameters cell (papermill's way)."""
+def run_with_parameters(notebook: Path, overrides: str, cwd: Path, last: str = "") -> nbformat.NotebookNode:
+    """Execute a notebook after appending `overrides` to its parameters cell (papermill's way),
+    and `last` as a cell of its own at the end."""
     nb = jupytext.read(notebook)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     cell.source += "\n" + overrides
+    if last:
+        nb.cells.append(nbformat.v4.new_code_cell(last))
     NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
     return nb
 
@@ -118,15 +122,28 @@ def hub_style_checkpoint(tmp_path_factory):
 
 def test_every_notebook_is_in_the_real_model_test():
     assert sorted(REAL_MODEL_PARAMETERS) == sorted(p.stem for p in NOTEBOOKS.glob("*.py"))
+    assert sorted(REAL_MODEL_PARAMETERS) == sorted(p.stem for p in (NOTEBOOKS / "ko").glob("*.py"))
 
 
+# what a Korean run shows untranslated and rightly so: the names in the user's data and parameters
+DATA_WORDS = {str(v) for column in ("label", "group", "style") for v in pd.read_csv(SAMPLE, sep="\t")[column]} | {
+    "my model", REAL_MODEL}
+LAST_CELL = "from clipviz.language import untranslated\nprint('untranslated:', untranslated())"
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
 @pytest.mark.parametrize("name", sorted(REAL_MODEL_PARAMETERS))
-def test_notebook_runs_on_a_real_open_clip_model_and_a_csv(name, hub_style_checkpoint, tmp_path):
+def test_notebook_runs_on_a_real_open_clip_model_and_a_csv(name, language, hub_style_checkpoint, tmp_path):
+    """English and Korean alike; the Korean run lists any library message it showed in English."""
     overrides = (f"MODEL = {REAL_MODEL!r}\nPRETRAINED = {str(hub_style_checkpoint)!r}\nDATA = 'csv:{SAMPLE}'\n"
                  + REAL_MODEL_PARAMETERS[name])
-    nb = run_with_parameters(NOTEBOOKS / f"{name}.py", overrides, tmp_path)
+    folder = NOTEBOOKS if language == "en" else NOTEBOOKS / language
+    nb = run_with_parameters(folder / f"{name}.py", overrides, tmp_path, last=LAST_CELL)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert errors == []
+    if language == "ko":
+        shown = ast.literal_eval(nb.cells[-1].outputs[0]["text"].split("untranslated:", 1)[1].strip())
+        assert [m for m in shown if m not in DATA_WORDS] == []
 
 
 @pytest.mark.parametrize("name", ["01_train_clip_on_a_subset", "02_joint_embedding_umap"])

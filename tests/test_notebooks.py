@@ -1,4 +1,5 @@
-"""Every notebook is a py:percent source plus a paired, output-free .ipynb, in sync."""
+"""Every notebook is a py:percent source plus a paired, output-free .ipynb, in sync: the
+English ones in notebooks/, their Korean twins in notebooks/ko/ (made by `classroom translate`)."""
 
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import nbformat
 import pytest
 
 NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
+FOLDERS = [NOTEBOOKS, NOTEBOOKS / "ko"]
 
 
 def pairing_problems(py: Path) -> list[str]:
@@ -24,13 +26,15 @@ def pairing_problems(py: Path) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("py", sorted(NOTEBOOKS.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("py", [p for folder in FOLDERS for p in sorted(folder.glob("*.py"))],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_notebook_is_paired_in_sync_and_output_free(py):
     assert pairing_problems(py) == []
 
 
-def test_every_ipynb_has_its_source():
-    assert [p.name for p in NOTEBOOKS.glob("*.ipynb") if not p.with_suffix(".py").exists()] == []
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_every_ipynb_has_its_source(folder):
+    assert [p.name for p in folder.glob("*.ipynb") if not p.with_suffix(".py").exists()] == []
 
 
 def test_the_pairing_check_catches_drift_and_outputs(tmp_path):

@@ -18,7 +18,7 @@ NOTEBOOKS = PROJECT.notebooks
 @pytest.fixture
 def without_notebook_figures(monkeypatch):
     """The figures of executed notebooks left out: executing them is the browser test's work."""
-    monkeypatch.setattr(talk, "notebook_figure", lambda number, key, project: None)
+    monkeypatch.setattr(talk, "notebook_figure", lambda number, key, project, language="en": None)
 
 
 @pytest.mark.parametrize("language", ["en", "ko"])

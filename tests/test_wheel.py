@@ -1,6 +1,7 @@
 """A built wheel carries what the library reads at run time: installed into a fresh folder
 and imported from outside the checkout, it loads template banks, a ShapesWorld dataset, a
-tiny model, the talk's words and the export templates."""
+tiny model, the talk's words, the export templates, and the glossary and message catalogue
+it speaks Korean from."""
 
 import os
 import shutil
@@ -22,6 +23,10 @@ model, _, tokenizer = clipviz.create_model("shapes-cnn-tiny")
 assert model.encode_image(images.float()).shape == (4, 192)
 assert "introduction" in talk.text("ko") and SWEEP_FILE.exists()
 assert (classroom.TEMPLATES / "clipviz-reveal" / "index.html.j2").exists()
+from clipviz.language import _, glossary
+from clipviz.stats import verdict
+assert glossary()["world"]["shapes"]["cross"] == "십자 모양" and _("helps", "ko") == "도움이 됨"
+assert verdict(0.03, 0.01, 0.05, lang="ko").endswith("구간이 0보다 위에 있음")
 print("ok")
 """
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..language import _
 from ..stats import bootstrap_ci, interval
 from ..evaluation.zeroshot import OPENAI_SCALE, PHOTO_TEMPLATE, zero_shot_classifier, zero_shot_logits
 
@@ -220,5 +221,5 @@ def audit_table(probabilities: dict, label_sets, target, groups, group_a, group_
 def gap_verdict(low: float, high: float) -> str:
     """Plain words for a gap's 95 % interval."""
     if low <= 0 <= high:
-        return "its 95 % interval covers 0: no evidence of a gap"
-    return f"its 95 % interval [{low:+.3f}, {high:+.3f}] excludes 0: a real gap"
+        return _("its 95 % interval covers 0: no evidence of a gap")
+    return _("its 95 % interval [{low:+.3f}, {high:+.3f}] excludes 0: a real gap", low=low, high=high)

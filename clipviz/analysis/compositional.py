@@ -22,6 +22,7 @@ import torch
 
 from ..evaluation.embed import encode_images, encode_texts
 from ..evaluation.zeroshot import PHOTO_TEMPLATE, class_targets, correct, zero_shot_classifier
+from ..language import _, label
 from ..references import limits_table
 from ..stats import bootstrap_ci, comparison
 from ..world.captions import with_articles
@@ -109,9 +110,10 @@ def count_sentence(correct, chance: float = 1 / len(COUNT_WORDS), seed: int = 0,
     """What zero-shot counting of 1-4 objects measured, read from its 95 % interval against chance."""
     correct = np.asarray(correct, float)
     low, high = bootstrap_ci(correct, seed=seed)
-    side = "above" if low > chance else "below" if high < chance else "not distinguishable from"
-    return (f"Counting one to four {what}: {correct.mean():.1%} [{low:.1%}, {high:.1%}] right, {side} chance "
-            f"({chance:.0%}), on {len(correct)} images.")
+    side = "above chance" if low > chance else "below chance" if high < chance else "not distinguishable from chance"
+    return _("Counting one to four {what}: {value:.1%} [{low:.1%}, {high:.1%}] right, {side} ({chance:.0%}), on {n} "
+             "images.", what=_(what), value=correct.mean(), low=low, high=high, side=_(side), chance=chance,
+             n=len(correct))
 
 
 def word_order_outcomes(model, tokenizer, dataset, probes: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -181,10 +183,11 @@ def bag_of_words_sentence(row: pd.Series) -> str:
     parts = []
     for kind in ("attributes", "objects"):
         value, low, high = (row[f"{kind} swapped{part}"] for part in ("", ": low", ": high"))
-        reading = ("no better than a coin flip: here it reads a bag of words" if low <= 0.5 <= high
-                   else "above chance: word order counts for something" if low > 0.5
-                   else "below chance: it prefers the swapped order")
-        parts.append(f"with the {kind} swapped it picks the true caption {value:.1%} [{low:.1%}, {high:.1%}], {reading}")
+        reading = (_("no better than a coin flip: here it reads a bag of words") if low <= 0.5 <= high
+                   else _("above chance: word order counts for something") if low > 0.5
+                   else _("below chance: it prefers the swapped order"))
+        parts.append(_("with the {kind} swapped it picks the true caption {value:.1%} [{low:.1%}, {high:.1%}], "
+                       "{reading}", kind=label(kind), value=value, low=low, high=high, reading=reading))
     return "; ".join(parts).capitalize() + "."
 
 
@@ -192,12 +195,12 @@ def zero_shot_cost(model_a, model_b, world, n: int = 1000, seed: int = 0) -> pd.
     """Zero-shot top-1 ("a photo of a {}") of two (model, preprocess, tokenizer) triples on
     seen and held-out compositions, with the paired difference a − b and its interval."""
     names, rows = world.classnames("all"), {}
-    for label, split in (("seen compositions", "test"), ("held-out compositions", "heldout")):
+    for name, split in (("seen compositions", "test"), ("held-out compositions", "heldout")):
         data = world.dataset(split, n=n)
         target = class_targets(data, names)[0]
         right = [correct(encode_images(m, data), zero_shot_classifier(m, t, names, [PHOTO_TEMPLATE]), target)
-                 for m, _, t in (model_a, model_b)]
-        rows[label] = comparison(right[0], right[1], seed=seed)
+                 for m, _preprocess, t in (model_a, model_b)]
+        rows[name] = comparison(right[0], right[1], seed=seed)
     return pd.DataFrame(rows).T.drop(columns=["effect", "paper (not measured here)"])
 
 

@@ -41,6 +41,7 @@ from ..core.device import device_of
 from ..core.model import image_size, model_input, tokenize
 from ..evaluation.embed import encode_texts
 from ..evaluation.zeroshot import PHOTO_TEMPLATE
+from ..language import _
 from ..stats import bootstrap_ci, paired_delta_ci, verdict
 
 
@@ -55,7 +56,7 @@ def attention_relevance(attentions: list[torch.Tensor], gradients: list[torch.Te
     """Chefer et al.'s relevance from each block's attention probabilities and their
     gradients, (B, heads, N, N) each with token 0 the class token and `prefix` tokens before
     the patches: (B, N − prefix) relevance of the patches for the class token."""
-    batch, _, n, _ = attentions[0].shape
+    batch, n = attentions[0].shape[0], attentions[0].shape[2]
     relevance = torch.eye(n, dtype=attentions[0].dtype, device=attentions[0].device).expand(batch, n, n)
     for attention, gradient in zip(attentions, gradients):
         weighted = (gradient * attention).clamp(min=0).mean(1)             # (B, N, N)
@@ -251,7 +252,7 @@ def named_object_prompts(meta, seed: int = 0, template: str = PHOTO_TEMPLATE) ->
     which one it names (0 or 1)."""
     named = np.random.default_rng(seed).integers(0, 2, len(meta))
     prompts = [template.format(f"{row['colour']} {row['shape']}" if k == 0 else f"{row['colour2']} {row['shape2']}")
-               for k, (_, row) in zip(named, meta.iterrows())]
+               for k, (_index, row) in zip(named, meta.iterrows())]
     return prompts, named
 
 
@@ -272,7 +273,7 @@ def scored_maps(model, tokenizer, dataset, world, seed: int = 0, batch_size: int
                                             prompts[i:i + batch_size]) for i in range(0, len(meta), batch_size)])
     chance = random_maps(len(meta), maps.shape[1:], seed)
     rows = []
-    for k, (_, row) in enumerate(meta.iterrows()):
+    for k, (_index, row) in enumerate(meta.iterrows()):
         masks = world.object_masks(row)
         mine, other = masks[named[k]], masks[1 - named[k]]
         rows.append({"prompt": prompts[k], "named": int(named[k]), "hit": pointing_hit(maps[k], mine),
@@ -283,7 +284,7 @@ def scored_maps(model, tokenizer, dataset, world, seed: int = 0, batch_size: int
 
 def named_masks(dataset, world, named) -> np.ndarray:
     """(N, H, W) bool: the mask of the object each prompt names (`named[k]` of image k)."""
-    return np.stack([world.object_masks(row)[k] for (_, row), k in zip(dataset.meta.iterrows(), named)])
+    return np.stack([world.object_masks(row)[k] for (_index, row), k in zip(dataset.meta.iterrows(), named)])
 
 
 def at_grid(scores: pd.DataFrame, masks: np.ndarray, grid: tuple[int, int]) -> pd.DataFrame:
@@ -336,7 +337,7 @@ def map_examples(model, tokenizer, dataset, n: int = 12, world=None, seed: int =
         prompts, object_masks, named = list(shown.captions), None, None
     else:
         prompts, named = named_object_prompts(shown.meta, seed)
-        object_masks = [world.object_masks(row) for _, row in shown.meta.iterrows()]
+        object_masks = [world.object_masks(row) for _index, row in shown.meta.iterrows()]
     return MapExamples(batch.permute(0, 2, 3, 1).numpy(), prompts, explanation_maps(model, tokenizer, batch, prompts),
                        object_masks, named)
 
@@ -417,7 +418,7 @@ class DenseConfig:
 def _object_prompts(meta: pd.DataFrame, template: str = PHOTO_TEMPLATE) -> list[list[str]]:
     """For two-object scenes: the prompts naming the first and the second object."""
     return [[template.format(f"{row['colour']} {row['shape']}"), template.format(f"{row['colour2']} {row['shape2']}")]
-            for _, row in meta.iterrows()]
+            for _index, row in meta.iterrows()]
 
 
 def _text_rows(model, tokenizer, prompts: list[str]) -> torch.Tensor:
@@ -438,7 +439,7 @@ def train_dense_head(model, tokenizer, world, config: DenseConfig = DenseConfig(
     """
     scenes = world.dataset("train", n=config.n_train, counts=(0, 1, 0, 0), quality_p=0.0)
     features = spatial_features(model, scenes.image_batch(range(len(scenes)), image_size(model)), config.stride)
-    masks = torch.from_numpy(np.stack([world.object_masks(row) for _, row in scenes.meta.iterrows()]))  # (N, 2, H, W)
+    masks = torch.from_numpy(np.stack([world.object_masks(row) for _index, row in scenes.meta.iterrows()]))  # (N, 2, H, W)
     text = _text_rows(model, tokenizer, [p for pair in _object_prompts(scenes.meta) for p in pair])
     text = text.view(len(scenes), 2, -1)                                                 # (N, 2, D)
     torch.manual_seed(config.seed)
@@ -446,7 +447,7 @@ def train_dense_head(model, tokenizer, world, config: DenseConfig = DenseConfig(
     features = head.standardise(features)                                                  # once, not per step
     optimizer = torch.optim.Adam(head.parameters(), lr=config.lr)
     generator, losses = torch.Generator().manual_seed(config.seed), []
-    for _ in range(config.steps):
+    for _step in range(config.steps):
         scene = torch.randint(len(scenes), (config.batch_size,), generator=generator)
         which = torch.randint(2, (config.batch_size,), generator=generator)
         logits = F.interpolate(head(features[scene], text[scene, which], standardised=True)[:, None],
@@ -471,7 +472,7 @@ def scored_dense(head: DenseHead, model, tokenizer, dataset, world, seed: int = 
     size = world.image_size
     full = F.interpolate(logits[:, None], size=(size, size), mode="bilinear", align_corners=False)[:, 0] >= 0
     rows = []
-    for k, (_, row) in enumerate(dataset.meta.iterrows()):
+    for k, (_index, row) in enumerate(dataset.meta.iterrows()):
         masks = world.object_masks(row)
         mine, other = masks[named[k]], masks[1 - named[k]]
         cells = logits[k].numpy()
@@ -510,8 +511,8 @@ def head_against_maps(head_scores: pd.DataFrame, scores: dict, seed: int = 0) ->
 
 def head_sentences(versus: pd.DataFrame) -> list[str]:
     """What each row of `head_against_maps` says, read from its interval."""
-    return [f"dense head − {name}, IoU at {where}: "
-            f"{verdict(row['head − map'], row['low'], row['high'], 'the head is better', 'the map is better')}"
+    return [_("dense head − {name}, IoU at {where}: {verdict}", name=name, where=_(where),
+              verdict=verdict(row["head − map"], row["low"], row["high"], "the head is better", "the map is better"))
             for (name, where), row in versus.iterrows()]
 
 

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from ..evaluation.zeroshot import top1
+from ..language import _, label
 
 
 def modality_gap(image_features: torch.Tensor, text_features: torch.Tensor) -> dict:
@@ -128,8 +129,8 @@ def neighbour_agreement_table(image_features: torch.Tensor, text_features: torch
 def before_after_table(untrained: pd.DataFrame, trained: pd.DataFrame) -> pd.DataFrame:
     """Two `neighbour_agreement_table`s side by side under flat headers: images and captions
     at random init and trained, and the chance level once."""
-    return pd.DataFrame({f"{kind}, {label}": table[kind] for kind in ("images", "captions")
-                         for label, table in (("random init", untrained), ("trained", trained))}
+    return pd.DataFrame({f"{kind}, {state}": table[kind] for kind in ("images", "captions")
+                         for state, table in (("random init", untrained), ("trained", trained))}
                         ).assign(chance=trained["chance"])
 
 
@@ -139,6 +140,6 @@ def organising_attributes(table: pd.DataFrame, column: str, margin: float = 0.15
     lead = (table[column] - table["chance"]).sort_values(ascending=False)
     shown = [a for a in lead.index if lead[a] > margin]
     if not shown:
-        return "no attribute above chance"
-    return (", ".join(f"{a} {table.at[a, column]:.2f}" for a in shown)
-            + " (chance " + ", ".join(f"{table.at[a, 'chance']:.2f}" for a in shown) + ")")
+        return _("no attribute above chance")
+    return _("{found} (chance {chances})", found=", ".join(f"{label(a)} {table.at[a, column]:.2f}" for a in shown),
+             chances=", ".join(f"{table.at[a, 'chance']:.2f}" for a in shown))

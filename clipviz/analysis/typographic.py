@@ -21,7 +21,8 @@ from ..core.model import image_size
 from ..data import ArrayDataset
 from ..evaluation.embed import encode_images
 from ..evaluation.zeroshot import PHOTO_TEMPLATE, class_targets, predict, zero_shot_classifier
-from ..stats import bootstrap_ci, paired_delta_ci
+from ..language import _
+from ..stats import bootstrap_ci, paired_delta_ci, verdict
 from ..world.render import label_below, label_scale
 
 CONDITIONS = {"clean": dict(text_p=0.0), "true word written": dict(text_p=1.0, text_match=1.0),
@@ -57,7 +58,7 @@ def own_attack_sets(dataset, classnames, size: int, seed: int = 0, label_column:
     if len(names) < 2:
         raise ValueError("the attack writes another class's name: it needs at least two classes")
     data = dataset.select(np.unique(dataset.image_ids, return_index=True)[1])      # each image once
-    target, _ = class_targets(data, classnames, label_column)
+    target = class_targets(data, classnames, label_column)[0]
     other = (target + np.random.default_rng(seed).integers(1, len(names), size=len(target))) % len(names)
     scale = scale or label_scale(names, size)
     images = data.image_batch(range(len(data)), size).permute(0, 2, 3, 1).numpy()      # (N, S, S, 3)
@@ -130,6 +131,13 @@ def reading_effect(outcomes: dict, reader: str, control: str, seed: int = 0) -> 
     return pd.DataFrame(rows).T.rename_axis("text size")
 
 
+def reading_sentences(effect: pd.DataFrame) -> list[str]:
+    """What `reading_effect` says per text size, read from its interval."""
+    return [_("{size} text: the reader against the control, following the wrong word: {verdict}", size=size,
+              verdict=verdict(row["delta"], row["low"], row["high"], "follows it more often", "follows it less often"))
+            for size, row in effect.iterrows()]
+
+
 def attack_examples(model, tokenizer, data, classnames, n: int = 8,
                     label_column: str = "label") -> tuple[np.ndarray, list[str]]:
     """The first `n` images of an attacked set with what is written and what zero-shot says:
@@ -138,5 +146,6 @@ def attack_examples(model, tokenizer, data, classnames, n: int = 8,
     classifier = zero_shot_classifier(model, tokenizer, classnames, [PHOTO_TEMPLATE])
     predicted = predict(encode_images(model, shown), classifier)
     names, target = _names(classnames), class_targets(shown, classnames, label_column)[0]
-    titles = [f'a {names[t]} with "{w}" → {names[p]}' for t, w, p in zip(target, shown.meta["written"], predicted)]
+    titles = [_('a {label} with "{written}" → {predicted}', label=names[t], written=w, predicted=names[p])
+              for t, w, p in zip(target, shown.meta["written"], predicted)]
     return shown.image_batch(range(len(shown)), image_size(model)).permute(0, 2, 3, 1).numpy(), titles

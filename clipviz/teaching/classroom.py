@@ -4,6 +4,11 @@ versions without the solutions.
     python -m clipviz classroom html        # → reports/html/ (+ index.html)
     python -m clipviz classroom slides      # → reports/slides/ (+ the talk, teaching.talk)
     python -m clipviz classroom exercises   # → exercises/
+    python -m clipviz classroom translate   # → notebooks/ko/ (teaching.translation)
+
+Every export is made in English and in Korean, side by side: notebooks/NN_topic.ipynb gives
+NN_topic.html, its Korean twin notebooks/ko/NN_topic.ipynb gives NN_topic.ko.html (the same
+for slides; exercises/ko/ for the student versions), and the index page offers both.
 
 Each command works on a project folder (`--root`, default the current directory): its
 notebooks/, build/ and benchmarks/results/ (`Project`). HTML and slides come from notebooks
@@ -32,6 +37,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
+from ..language import LANGUAGES, _
 
 
 @dataclass(frozen=True)
@@ -56,8 +62,20 @@ class Project:
     def results(self) -> Path:          # the benchmarks' JSON, which the talk reads
         return Path(self.root) / "benchmarks" / "results"
 
-    def notebook_names(self) -> list[str]:
-        return sorted(p.stem for p in self.notebooks.glob("*.ipynb"))
+    def notebook_folder(self, language: str = "en") -> Path:
+        """notebooks/ in English, notebooks/<language>/ for a translation (`classroom translate`)."""
+        return self.notebooks if language == "en" else self.notebooks / language
+
+    def executed_folder(self, language: str = "en") -> Path:
+        return self.executed if language == "en" else self.executed / language
+
+    def notebook_names(self, language: str = "en") -> list[str]:
+        return sorted(p.stem for p in self.notebook_folder(language).glob("*.ipynb"))
+
+
+def page_name(name: str, language: str, suffix: str = ".html") -> str:
+    """The file an export of notebook `name` is written to: 01_x.html, 01_x.ko.html, …"""
+    return f"{name}{'' if language == 'en' else '.' + language}{suffix}"
 
 # npm packages the exported pages load: (version, sha512 integrity from the registry)
 WEB_PACKAGES = {
@@ -80,21 +98,22 @@ def is_solution(cell) -> bool:
     return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
 
 
-def stub_for(solution) -> nbformat.NotebookNode:
+def stub_for(solution, language: str = "en") -> nbformat.NotebookNode:
     """The cell a student gets instead of a solution: the task (the solution's leading
-    comment lines) and a place to write. Runs without error, defines nothing."""
+    comment lines) and a place to write, said in `language`. Runs without error, defines nothing."""
     task = []
     for line in solution.source.splitlines():
         if not line.startswith("#"):
             break
         task.append(line)
-    return nbformat.v4.new_code_cell("\n".join(task + ["# Your code here."]), metadata={"tags": ["exercise"]})
+    return nbformat.v4.new_code_cell("\n".join(task + [_("# Your code here.", language)]),
+                                     metadata={"tags": ["exercise"]})
 
 
-def strip_solutions(nb) -> nbformat.NotebookNode:
+def strip_solutions(nb, language: str = "en") -> nbformat.NotebookNode:
     """A copy of `nb` with every solution cell replaced by its stub; all else unchanged."""
     student = copy.deepcopy(nb)
-    student.cells = [stub_for(cell) if is_solution(cell) else cell for cell in student.cells]   # stubs: new ids
+    student.cells = [stub_for(cell, language) if is_solution(cell) else cell for cell in student.cells]   # new ids
     return student
 
 
@@ -205,12 +224,14 @@ def headless_output_widgets() -> None:
     OutputWidget.sync_state = lambda self: None
 
 
-def executed(name: str, project: Project) -> tuple[nbformat.NotebookNode, float]:
-    """The notebook run with its defaults (widget state kept) and its run time in seconds;
-    reused from build/executed/ while it is newer than the source and ran to the end."""
+def executed(name: str, project: Project, language: str = "en") -> tuple[nbformat.NotebookNode, float]:
+    """The notebook (in `language`: its Korean twin for "ko") run with its defaults (widget
+    state kept) and its run time in seconds; reused from build/executed/ (build/executed/ko/)
+    while it is newer than the source and ran to the end."""
     from nbclient import NotebookClient
 
-    source, out = project.notebooks / f"{name}.ipynb", project.executed / f"{name}.ipynb"
+    folder = project.notebook_folder(language)
+    source, out = folder / f"{name}.ipynb", project.executed_folder(language) / f"{name}.ipynb"
     if out.exists() and out.stat().st_mtime >= source.stat().st_mtime:
         nb = nbformat.read(out, as_version=4)
         if is_executed(nb):
@@ -219,7 +240,7 @@ def executed(name: str, project: Project) -> tuple[nbformat.NotebookNode, float]
     headless_output_widgets()
     start = time.perf_counter()
     NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", store_widget_state=True,
-                   resources={"metadata": {"path": str(project.notebooks)}}).execute()
+                   resources={"metadata": {"path": str(folder)}}).execute()
     nb.metadata["clipviz"] = {"seconds": round(time.perf_counter() - start, 1)}
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out)
@@ -289,40 +310,59 @@ def summary(nb) -> tuple[str, str]:
     return title, (bullets[0].rstrip(";.") if bullets else "")
 
 
-def export(kind: str, out_dir: Path, project: Project) -> list[tuple]:
-    """Execute (or reuse) every notebook and write its HTML page or slides.
+def export(kind: str, out_dir: Path, project: Project, languages=LANGUAGES) -> list[tuple]:
+    """Execute (or reuse) every notebook in each of `languages` and write its HTML page or slides.
 
     Returns:
-        The index rows (page, title, one-line summary, run seconds) of what was written.
+        The index rows (page, title, one-line summary, run seconds, language) of what was written.
     """
     copy_assets(out_dir, project.web, reveal=kind == "slides")
     writer, rows = exporter(kind), []
-    for name in project.notebook_names():
-        nb, seconds = executed(name, project)
-        if kind == "slides":
-            nb = with_slide_metadata(nb)
-        body, _ = writer.from_notebook_node(nb)
-        page = f"{name}.slides.html" if kind == "slides" else f"{name}.html"
-        (out_dir / page).write_text(body, encoding="utf-8")
-        rows.append((page, *summary(nb), seconds))
-        print(f"{kind}: {out_dir / page} (ran in {seconds:.0f} s)")
+    for language in languages:
+        writer.language_code = language                  # <html lang="…">: the browser's fonts and hyphens
+        for name in project.notebook_names(language):
+            nb, seconds = executed(name, project, language)
+            if kind == "slides":
+                nb = with_slide_metadata(nb)
+            body, _resources = writer.from_notebook_node(nb)
+            page = page_name(name, language, ".slides.html" if kind == "slides" else ".html")
+            (out_dir / page).write_text(body, encoding="utf-8")
+            rows.append((page, *summary(nb), seconds, language))
+            print(f"{kind}: {out_dir / page} (ran in {seconds:.0f} s)")
     return rows
 
 
+LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
+
+
 def index_page(rows, heading: str) -> str:
-    """A plain page linking each export with its summary and run time (no scripts)."""
-    items = "\n".join(f'<tr><td><a href="{html.escape(page)}">{html.escape(title)}</a></td>'
-                      f"<td>{html.escape(line)}</td><td>{seconds:.0f} s</td></tr>"
-                      for page, title, line, seconds in rows)
+    """A plain page (no scripts) linking each export with its summary and run time: one table
+    per language, its headers in that language.
+
+    Args:
+        rows: (page, title, one-line summary, run seconds, language) tuples.
+    """
+    tables = []
+    for language in LANGUAGES:
+        mine = [row for row in rows if row[4] == language]
+        if not mine:
+            continue
+        items = "\n".join(f'<tr><td><a href="{html.escape(page)}">{html.escape(title)}</a></td>'
+                          f"<td>{html.escape(line)}</td><td>{seconds:.0f} s</td></tr>"
+                          for page, title, line, seconds, _language in mine)
+        tables.append(f"""<section lang="{language}"><h2>{LANGUAGE_NAMES[language]}</h2>
+<p>{html.escape(_("Executed with their default parameters on this machine; run time per notebook.", language))}</p>
+<table><tr><th>{html.escape(_("notebook", language))}</th><th>{html.escape(_("what you will learn first", language))}</th>
+<th>{html.escape(_("run time", language))}</th></tr>
+{items}
+</table></section>""")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(heading)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}}
 td,th{{padding:.4rem .8rem;text-align:left;vertical-align:top}}tr:nth-child(even){{background:#f4f4f4}}</style>
 </head><body><h1>{html.escape(heading)}</h1>
-<p>Executed with their default parameters on this machine; run time per notebook.</p>
-<table><tr><th>notebook</th><th>what you will learn first</th><th>run time</th></tr>
-{items}
-</table></body></html>
+{chr(10).join(tables)}
+</body></html>
 """
 
 
@@ -332,14 +372,16 @@ def write_index(out_dir: Path, rows, heading: str) -> Path:
     return index
 
 
-def write_exercises(out_dir: Path, project: Project) -> list[Path]:
-    """Student versions of every notebook, solutions replaced by stubs."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def write_exercises(out_dir: Path, project: Project, languages=LANGUAGES) -> list[Path]:
+    """Student versions of every notebook, solutions replaced by stubs: out_dir/ in English,
+    out_dir/<language>/ for the translations."""
     written = []
-    for name in project.notebook_names():
-        nb = nbformat.read(project.notebooks / f"{name}.ipynb", as_version=4)
-        student = strip_solutions(nb)
-        nbformat.write(student, out_dir / f"{name}.ipynb")
-        written.append(out_dir / f"{name}.ipynb")
-        print(f"exercises: {written[-1]} ({sum(map(is_solution, nb.cells))} solutions removed)")
+    for language in languages:
+        folder = out_dir if language == "en" else out_dir / language
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in project.notebook_names(language):
+            nb = nbformat.read(project.notebook_folder(language) / f"{name}.ipynb", as_version=4)
+            nbformat.write(strip_solutions(nb, language), folder / f"{name}.ipynb")
+            written.append(folder / f"{name}.ipynb")
+            print(f"exercises: {written[-1]} ({sum(map(is_solution, nb.cells))} solutions removed)")
     return written

@@ -21,6 +21,7 @@ from ..core.device import describe, resolve_device
 from ..core.model import create_model, from_checkpoint, resolve_precision
 from ..zoo import CLIP_ART, RECIPES, cache_path, pretrained, recipe
 from ..evaluation.zeroshot import PHOTO_TEMPLATE
+from ..language import _
 from ..world import ShapesWorld
 
 SWEEP = {1000: "shapes-cnn-tiny-n1000", 4000: "shapes-cnn-tiny-n4000", 20000: "shapes-cnn-tiny"}
@@ -66,7 +67,8 @@ def load_data(spec: str, n_train: int | None, seed: int = 0, n_eval: int = 1000,
 def has_labels(classnames, section: str) -> bool:
     """False, after saying so in one sentence, when the data has no label column."""
     if classnames is None:
-        print(f"Your data has no 'label' column, so {section} is skipped: add each image's class to see it.")
+        print(_("Your data has no 'label' column, so {section} is skipped: add each image's class to see it.",
+                section=section))
     return classnames is not None
 
 
@@ -98,7 +100,7 @@ def announce(device) -> None:
     """Print "device …, precision …" once per kernel and device (precision: what "auto" picks there)."""
     if str(device) not in _announced:
         _announced.add(str(device))
-        print(describe(device, resolve_precision("auto", device)))
+        print(_(describe(device, resolve_precision("auto", device))))     # a label pattern: "device {device}, …"
 
 
 def measure_sweep(n_eval: int = 1000) -> pd.DataFrame:
@@ -107,7 +109,7 @@ def measure_sweep(n_eval: int = 1000) -> pd.DataFrame:
     world = ShapesWorld(seed=0)
     classnames, rows = world.classnames("all"), {}
     for size, name in SWEEP.items():
-        model, _, tokenizer = pretrained(name)
+        model, _preprocess, tokenizer = pretrained(name)
         rows[f"{size:,} pairs"] = {
             split_name: evaluate(model, world.dataset(split, n=n_eval), classnames, [PHOTO_TEMPLATE],
                                  tokenizer, ks=())["acc1"]
@@ -136,12 +138,12 @@ def sweep_table(path: Path = SWEEP_FILE) -> tuple[pd.DataFrame, str]:
     spends minutes training three models; trained and measured only when neither exists.
     """
     if all(cache_path(name).exists() for name in SWEEP.values()):
-        return measure_sweep(), "measured now from the cached models"
+        return measure_sweep(), _("measured now from the cached models")
     stored = json.loads(path.read_text()) if path.exists() else {}
     if stored.get("recipes") == sweep_keys():
         return (pd.DataFrame.from_dict(stored["table"], orient="index"),
-                f"stored measurement of these recipes ({stored['when']}); make models recomputes it here")
-    return measure_sweep(), "measured now (models trained for it)"
+                _("stored measurement of these recipes ({when}); make models recomputes it here", when=stored["when"]))
+    return measure_sweep(), _("measured now (models trained for it)")
 
 
 def map_data(model, tokenizer, datasets) -> tuple:
@@ -154,7 +156,7 @@ def map_data(model, tokenizer, datasets) -> tuple:
     meta = pd.concat([d.meta for d in datasets if d is not None], ignore_index=True)
     if "heldout" in meta.columns:
         meta["composition"] = np.where(meta["heldout"].astype(bool), "held-out", "seen")
-    return torch.cat([i for i, _ in encoded]), torch.cat([t for _, t in encoded]), meta
+    return torch.cat([i for i, _t in encoded]), torch.cat([t for _i, t in encoded]), meta
 
 
 SHAPES_ATTRIBUTES = ("colour", "shape", "size", "background", "pattern", "position", "composition", "label")
@@ -172,7 +174,7 @@ def map_attributes(meta: pd.DataFrame, max_levels: int = 20) -> list[str]:
     found = [c for c in candidates if c in meta.columns and c not in NOT_ATTRIBUTES
              and 2 <= meta[c].nunique() <= max_levels]
     if not found:
-        print("Your data has no attribute columns (label, group, …), so the maps are coloured by modality only.")
+        print(_("Your data has no attribute columns (label, group, …), so the maps are coloured by modality only."))
     return found or ["modality"]
 
 
@@ -216,8 +218,8 @@ def load_style_sets(spec: str, id_style: str = "flat", n_pool: int = 2000, n_eva
     by_style = ({str(s): data.subset(**{style_column: s}) for s in data.meta[style_column].value_counts().index}
                 if style_column in data.meta.columns else {"all": data})
     if id_style not in by_style:
-        print(f"Your data has no {style_column!r} value {id_style!r}: its most common one, {next(iter(by_style))!r}, "
-              f"is taken as in-distribution.")
+        print(_("Your data has no {column!r} value {wanted!r}: its most common one, {taken!r}, is taken as "
+                "in-distribution.", column=style_column, wanted=id_style, taken=next(iter(by_style))))
         id_style = next(iter(by_style))
     pools, tests = {}, {}
     for style, mine in by_style.items():
@@ -271,8 +273,8 @@ def stored_result(name: str, start: Path | None = None) -> dict | None:
         path = folder / "benchmarks" / "results" / f"{name}.json"
         if path.is_file():
             return json.loads(path.read_text())
-    print(f"The stored measurement benchmarks/results/{name}.json is not reachable from here "
-          f"(run the notebook inside the clipviz repository, or python benchmarks/bench_{name}.py).")
+    print(_("The stored measurement benchmarks/results/{name}.json is not reachable from here (run the notebook "
+            "inside the clipviz repository, or python benchmarks/bench_{name}.py).", name=name))
     return None
 
 

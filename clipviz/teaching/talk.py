@@ -29,7 +29,7 @@ from .. import references
 from ..analysis.prompt_effects import EFFECTS
 from ..stats import side_of_zero
 from . import viz
-from .classroom import Project, executed, export, exporter, summary
+from .classroom import Project, executed, export, exporter, page_name, summary
 from .notebook import SWEEP_FILE
 
 LANGUAGES = ("en", "ko")
@@ -170,10 +170,11 @@ def png_of(fig) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def notebook_figure(number: int, key: str, project: Project) -> str | None:
-    """The PNG (base64) the executed notebook drew in its cell tagged `talk:<key>`; None when
-    that cell drew nothing (a section the notebook's data could not run)."""
-    nb, _ = executed(NOTEBOOK[number], project)
+def notebook_figure(number: int, key: str, project: Project, language: str = "en") -> str | None:
+    """The PNG (base64) the executed notebook (its twin in `language`, whose figures speak
+    it) drew in its cell tagged `talk:<key>`; None when that cell drew nothing (a section
+    the notebook's data could not run)."""
+    nb, _seconds = executed(NOTEBOOK[number], project, language)
     cell = next((c for c in nb.cells if f"talk:{key}" in c.metadata.get("tags", [])), None)
     if cell is None:
         raise KeyError(f"no cell tagged talk:{key} in notebook {NOTEBOOK[number]}")
@@ -232,7 +233,7 @@ def text(language: str) -> dict:
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
     source = (resources.files(__package__) / "text" / f"talk.{language}.md").read_text(encoding="utf-8")
-    _, front, body = source.split("---\n", 2)
+    _comment, front, body = source.split("---\n", 2)
     words = dict(line.split(": ", 1) for line in front.strip().splitlines())
     headings = list(HEADING.finditer(body))
     for heading, following in zip(headings, headings[1:] + [None]):
@@ -259,17 +260,21 @@ def boxed(markdown: str) -> str:
 
 
 def section_link(number: int, section: int, language: str) -> str:
-    """A markdown link to the notebook's slides at that section: the title is slide 0 and
-    section k opens slide k (see `classroom.slide_type`)."""
+    """A markdown link to the notebook's slides, in the talk's language, at that section: the
+    title is slide 0 and section k opens slide k (see `classroom.slide_type`)."""
     label = text(language)["link"].format(number=f"{number:02d}", section=section)
-    return f"[→ {label}]({NOTEBOOK[number]}.slides.html#/{section})"
+    return f"[→ {label}]({page_name(NOTEBOOK[number], language, '.slides.html')}#/{section})"
 
 
-def notebook_list(project: Project) -> str:
+def notebook_list(project: Project, language: str = "en") -> str:
+    """The notebooks' slides as a markdown list, titled and linked in `language` (its
+    translations where they exist)."""
     rows = []
     for number, name in NOTEBOOK.items():
-        title, _ = summary(nbformat.read(project.notebooks / f"{name}.ipynb", as_version=4))
-        rows.append(f"- [{title}]({name}.slides.html)")
+        path = project.notebook_folder(language) / f"{name}.ipynb"
+        language_there = language if path.exists() else "en"
+        title, _line = summary(nbformat.read(project.notebook_folder(language_there) / f"{name}.ipynb", as_version=4))
+        rows.append(f"- [{title}]({page_name(name, language_there, '.slides.html')})")
     return "\n".join(rows)
 
 
@@ -283,7 +288,7 @@ def figure_cell(png: str | None, language: str):
 def values_for(language: str, project: Project) -> dict:
     """What the talk's placeholders are filled with in `language`."""
     words = text(language)
-    values = {**facts(project.results, language), "notebooks": notebook_list(project)}
+    values = {**facts(project.results, language), "notebooks": notebook_list(project, language)}
     values |= {k: words[f"direction_{v}"] for k, v in values.items() if k.endswith("_direction")}
     values |= {k: words[f"{k.removesuffix('_side')}_{v}"] for k, v in values.items() if k.endswith("_side")}
     return values | {"descriptive_why": words["descriptive_why"].format(**values)}
@@ -302,7 +307,7 @@ def talk_notebook(language: str, project: Project) -> nbformat.NotebookNode:
         cells.append(nbformat.v4.new_markdown_cell(markdown, metadata={"slideshow": {"slide_type": "slide"}}))
         if slide.figure:
             source, key = slide.figure
-            png = drawn_figure(key, language) if source == "drawn" else notebook_figure(source, key, project)
+            png = drawn_figure(key, language) if source == "drawn" else notebook_figure(source, key, project, language)
             cells.append(figure_cell(png, language))
         if page.notes:
             cells.append(nbformat.v4.new_markdown_cell(page.notes.format(**values),
@@ -342,8 +347,10 @@ def write_talks(out_dir: Path, project: Project, exporter) -> list[tuple]:
         page = f"talk.{language}.slides.html"
         (out_dir / page).write_text(exporter.from_notebook_node(nb)[0], encoding="utf-8")
         (out_dir / f"handout.{language}.html").write_text(handout(language, project), encoding="utf-8")
-        rows.append((page, nb.metadata["title"], text(language)["language_name"], time.perf_counter() - start))
-        rows.append((f"handout.{language}.html", text(language)["handout"].title, text(language)["language_name"], 0.0))
+        rows.append((page, nb.metadata["title"], text(language)["language_name"], time.perf_counter() - start,
+                     language))
+        rows.append((f"handout.{language}.html", text(language)["handout"].title, text(language)["language_name"], 0.0,
+                     language))
         print(f"slides: {out_dir / page}; handout: {out_dir / f'handout.{language}.html'}")
     return rows
 

@@ -17,6 +17,7 @@ import torch
 from IPython.display import display
 
 from . import viz
+from ..language import _, label
 from ..evaluation.zeroshot import PHOTO_TEMPLATE, zero_shot_classifier, zero_shot_logits
 
 
@@ -45,7 +46,8 @@ class EmbeddingExplorer:
         if missing:
             raise ValueError(f"attributes {missing} are not columns of the points table")
         self.coords, self.points, self.title = coords, points, title
-        self.dropdown = widgets.Dropdown(options=list(attributes), value=attributes[0], description="colour by")
+        self.dropdown = widgets.Dropdown(options=[(label(a), a) for a in attributes], value=attributes[0],
+                                         description=_("colour by"))
         self.legend = widgets.HTML()      # the legend as text too: readable by screen readers and tests
         self.output = widgets.Output()
         self.figure = None
@@ -58,7 +60,7 @@ class EmbeddingExplorer:
         self.figure = viz.embedding_map(self.coords, self.points, self.dropdown.value, self.title)
         plt.close(self.figure)   # shown through the output widget only
         colours = self.legend_labels()[:-2]
-        self.legend.value = f"<b>{html.escape(self.dropdown.value)}</b>: {html.escape(' · '.join(colours))}"
+        self.legend.value = f"<b>{html.escape(label(self.dropdown.value))}</b>: {html.escape(' · '.join(colours))}"
         self.output.clear_output(wait=True)
         with self.output:
             display(self.figure)
@@ -95,12 +97,12 @@ class PromptExplorer:
         self.target = np.asarray(target)
         self.name_sets, self.scales = name_sets, scales
         self.labels = [n if isinstance(n, str) else n[0] for n in next(iter(name_sets.values()))]
-        self.templates = widgets.Textarea(value=template, description="templates",
-                                          placeholder="one per line, {} marks the class name",
+        self.templates = widgets.Textarea(value=template, description=_("templates"),
+                                          placeholder=_("one per line, {} marks the class name"),
                                           layout=widgets.Layout(width="60%", height="80px"))
-        self.names = widgets.Dropdown(options=list(name_sets), description="class names")
-        self.scale = widgets.Dropdown(options=list(scales), description="logit scale")
-        self.classes = widgets.Text(value="", description="classes", placeholder="all (or: red circle, blue star)")
+        self.names = widgets.Dropdown(options=[(label(n), n) for n in name_sets], description=_("class names"))
+        self.scale = widgets.Dropdown(options=[(label(s), s) for s in scales], description=_("logit scale"))
+        self.classes = widgets.Text(value="", description=_("classes"), placeholder=_("all (or: red circle, blue star)"))
         self.summary = widgets.HTML()
         self.output = widgets.Output()
         self.message, self.result, self.figure = None, None, None
@@ -112,10 +114,10 @@ class PromptExplorer:
     def _templates(self) -> list[str]:
         lines = [line.strip() for line in self.templates.value.splitlines() if line.strip()]
         if not lines:
-            raise ValueError("Type at least one template, e.g. “a photo of a {}”.")
+            raise ValueError(_("Type at least one template, e.g. “a photo of a {}”."))
         missing = [t for t in lines if "{}" not in t and "{c}" not in t]
         if missing:
-            raise ValueError(f"No {{}} in {missing[0]!r}: put {{}} where the class name goes.")
+            raise ValueError(_("No {{}} in {template!r}: put {{}} where the class name goes.", template=missing[0]))
         return lines
 
     def _class_indices(self) -> list[int]:
@@ -124,7 +126,8 @@ class PromptExplorer:
             return list(range(len(self.labels)))
         unknown = [c for c in typed if c not in self.labels]
         if unknown:
-            raise ValueError(f"Unknown class {unknown[0]!r}: choose from {', '.join(self.labels[:6])}, …")
+            raise ValueError(_("Unknown class {name!r}: choose from {names}, …", name=unknown[0],
+                               names=", ".join(self.labels[:6])))
         return sorted({self.labels.index(c) for c in typed})
 
     # -- computing and showing --
@@ -142,7 +145,7 @@ class PromptExplorer:
         classifier = zero_shot_classifier(self.model, self.tokenizer, names, templates)
         rows = np.flatnonzero(np.isin(self.target, classes))
         if len(rows) == 0:
-            raise ValueError("No test image belongs to these classes.")
+            raise ValueError(_("No test image belongs to these classes."))
         target = np.searchsorted(classes, self.target[rows])                      # index within `classes`
         probs = zero_shot_logits(self.image_features[rows], classifier, self.scales[self.scale.value]).softmax(1)
         predicted = probs.argmax(1).numpy()
@@ -159,10 +162,11 @@ class PromptExplorer:
         if _cleared_or_message(self):
             return
         r = self.result
-        self.summary.value = (f"<b>top-1 {r['accuracy']:.1%}</b> on {r['n_images']} images · "
-                              f"{r['n_classes']} classes offered, {len(r['per_class_recall'])} of them in these "
-                              f"images · {r['n_templates']} template(s) · "
-                              f"mean per-class recall {r['per_class_recall'].mean():.1%}")
+        self.summary.value = _("<b>top-1 {accuracy:.1%}</b> on {images} images · {classes} classes offered, "
+                               "{present} of them in these images · {templates} template(s) · "
+                               "mean per-class recall {recall:.1%}", accuracy=r["accuracy"], images=r["n_images"],
+                               classes=r["n_classes"], present=len(r["per_class_recall"]),
+                               templates=r["n_templates"], recall=r["per_class_recall"].mean())
         self.figure = viz.prompt_report(r["per_class_recall"], self.images[r["examples"]], r["top3"])
         plt.close(self.figure)
         with self.output:
@@ -189,8 +193,8 @@ class ExplanationExplorer:
     def __init__(self, model, tokenizer, images, prompts, masks=None, named=None):
         self.model, self.tokenizer, self.images = model, tokenizer, images
         self.prompts, self.masks, self.named = list(prompts), masks, named
-        self.index = widgets.IntSlider(value=0, min=0, max=len(images) - 1, description="image")
-        self.prompt = widgets.Text(value=self.prompts[0], description="prompt", continuous_update=False,
+        self.index = widgets.IntSlider(value=0, min=0, max=len(images) - 1, description=_("image"))
+        self.prompt = widgets.Text(value=self.prompts[0], description=_("prompt"), continuous_update=False,
                                    layout=widgets.Layout(width="60%"))
         self.summary = widgets.HTML()
         self.output = widgets.Output()
@@ -209,7 +213,7 @@ class ExplanationExplorer:
         from ..analysis.explain import explanation_maps, mask_iou, pointing_hit
 
         text = self.prompt.value.strip()
-        self.message = None if text else "Type a prompt, e.g. “a photo of a red circle”."
+        self.message = None if text else _("Type a prompt, e.g. “a photo of a red circle”.")
         if self.message:
             self.saliency = None
         else:
@@ -218,14 +222,14 @@ class ExplanationExplorer:
         self.scores = {}
         if self.saliency is not None and self.masks is not None:
             masks, named = self.masks[self.index.value], self.named[self.index.value]
-            self.scores = {"points at the object named by default": pointing_hit(self.saliency, masks[named]),
-                           "IoU with it": mask_iou(self.saliency, masks[named])}
+            self.scores = {_("points at the object named by default"): pointing_hit(self.saliency, masks[named]),
+                           _("IoU with it"): mask_iou(self.saliency, masks[named])}
         self.show()
 
     def show(self) -> None:
         if _cleared_or_message(self):
             return
-        parts = [f"{name}: {'yes' if value is True else 'no' if value is False else f'{value:.2f}'}"
+        parts = [f"{name}: {_('yes') if value is True else _('no') if value is False else f'{value:.2f}'}"
                  for name, value in self.scores.items()]
         self.summary.value = f"<b>{html.escape(self.prompt.value)}</b>" + (" · " + " · ".join(parts) if parts else "")
         masks = None if self.masks is None else self.masks[self.index.value][self.named[self.index.value]][None]

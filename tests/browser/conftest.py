@@ -43,12 +43,13 @@ def lab(tmp_path_factory):
                     f"(apt-get install chromium); or set CLIPVIZ_CHROMIUM to a Chromium binary")
     work = tmp_path_factory.mktemp("lab")
     notebooks = work / "notebooks"   # the student versions: what a class opens (nbmake runs the solutions)
-    notebooks.mkdir()
-    for source in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        nb = strip_solutions(nbformat.read(source, as_version=4))
-        parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-        parameters.source += PARAMETER_OVERRIDES.get(source.stem, "")
-        nbformat.write(nb, notebooks / source.name)
+    for language, folder in (("en", notebooks), ("ko", notebooks / "ko")):
+        folder.mkdir(parents=True)
+        for source in sorted((ROOT / "notebooks" / ("" if language == "en" else language)).glob("*.ipynb")):
+            nb = strip_solutions(nbformat.read(source, as_version=4), language)
+            parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+            parameters.source += PARAMETER_OVERRIDES.get(source.stem, "")
+            nbformat.write(nb, folder / source.name)
     settings = work / "settings"
     for name, values in LAB_SETTINGS.items():
         path = settings / name

@@ -17,13 +17,16 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """Notebook 03 (widgets) as an HTML page, served on 127.0.0.1."""
+    """Notebook 03 (widgets) as HTML pages in English and Korean, served on 127.0.0.1."""
     out = tmp_path_factory.mktemp("site")
     classroom.fetch_web_assets(PROJECT.web)
     classroom.copy_assets(out, PROJECT.web)
-    nb, _ = classroom.executed("03_prompt_sensitivity", PROJECT)
-    body, _ = classroom.exporter("html").from_notebook_node(nb)
-    (out / "03_prompt_sensitivity.html.html").write_text(body, encoding="utf-8")
+    for language in ("en", "ko"):
+        nb, _seconds = classroom.executed("03_prompt_sensitivity", PROJECT, language)
+        writer = classroom.exporter("html")
+        writer.language_code = language
+        body, _resources = writer.from_notebook_node(nb)
+        (out / classroom.page_name("03_prompt_sensitivity", language, ".html.html")).write_text(body, encoding="utf-8")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -54,6 +57,17 @@ def test_html_page_renders_widgets_without_leaving_the_machine(page, site):
     assert off_machine(urls) == []
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "export_03_prompt_sensitivity.png"), full_page=True)
+
+
+def test_the_korean_page_speaks_korean_in_its_narration_tables_and_widgets(page, site):
+    urls = requests_while_loading(page, f"{site}/03_prompt_sensitivity.ko.html.html")
+    page.locator(".widget-textarea textarea").first.wait_for()
+    assert page.evaluate("document.documentElement.lang") == "ko"
+    assert page.locator("h1", has_text="프롬프트 민감도").count() == 1
+    assert page.locator(".widget-label", has_text="템플릿").count() >= 1          # the explorer's own words
+    assert page.locator(".jp-RenderedHTMLCommon th", has_text="처음 보는 조합").count() >= 1   # a table header
+    assert off_machine(urls) == []
+    page.screenshot(path=str(SCREENSHOTS / "export_03_prompt_sensitivity.ko.png"), full_page=True)
 
 
 # Legible from the back row: no text under 16 px as drawn on the 1280x720 canvas. Text: its
@@ -118,7 +132,7 @@ def decks(tmp_path_factory):
 
 def test_every_slide_of_every_deck_fits_the_canvas_without_console_errors(browser, decks):
     url, names = decks
-    assert len(names) == len(PROJECT.notebook_names()) + len(talk.LANGUAGES)
+    assert len(names) == len(PROJECT.notebook_names()) + len(PROJECT.notebook_names("ko")) + len(talk.LANGUAGES)
     folder = SCREENSHOTS / "slides"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ...language import _, label, translated
 from .style import figure
 
 
@@ -28,12 +29,13 @@ def rate_bars(table, value: str = "harmful rate", title: str = "harmful-label ra
             rows = mine.xs(group, level="row").loc[label_sets]
             x = np.arange(len(label_sets)) + (g - (len(groups) - 1) / 2) * width
             errors = [rows[value] - rows["low"], rows["high"] - rows[value]]
-            ax.bar(x, rows[value], width, yerr=np.clip(np.array(errors, dtype=float), 0, None), capsize=3, label=group)
-        ax.set_xticks(range(len(label_sets)), label_sets, fontsize=10)
-        ax.set(title=model, ylabel=value)
+            ax.bar(x, rows[value], width, yerr=np.clip(np.array(errors, dtype=float), 0, None), capsize=3,
+                   label=label(group))
+        ax.set_xticks(range(len(label_sets)), [label(s) for s in label_sets], fontsize=10)
+        ax.set(title=label(model), ylabel=label(value))
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(title="group", fontsize=10)
-    fig.suptitle(title)
+        ax.legend(title=_("group"), fontsize=10)
+    fig.suptitle(_(title))
     fig.tight_layout()
     return fig
 
@@ -44,7 +46,7 @@ def heatmap(table, title: str = "", fmt: str = ".2f", cmap: str = "Reds"):
     import seaborn as sns
 
     fig, ax = plt.subplots(figsize=(0.75 * table.shape[1] + 3, 0.5 * table.shape[0] + 1.6))
-    sns.heatmap(table.astype(float), annot=True, fmt=fmt, cmap=cmap, ax=ax, cbar_kws={"shrink": 0.7})
-    ax.set_title(title)
+    sns.heatmap(translated(table.astype(float)), annot=True, fmt=fmt, cmap=cmap, ax=ax, cbar_kws={"shrink": 0.7})
+    ax.set_title(_(title))
     fig.tight_layout()
     return fig

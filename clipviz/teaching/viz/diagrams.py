@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
+from ...language import N_, _
 from .style import figure
 
 
-TWO_TOWER_LABELS = {
-    "en": {"images": "images", "texts": "captions", "image_encoder": "image encoder\n(ResNet or ViT)",
-           "text_encoder": "text encoder\n(Transformer)", "similarity": "cosine similarity sᵢⱼ",
-           "matches": "matching pairs on the diagonal", "caption": "a red circle"},
-    "ko": {"images": "이미지", "texts": "캡션", "image_encoder": "이미지 인코더\n(ResNet 또는 ViT)",
-           "text_encoder": "텍스트 인코더\n(Transformer)", "similarity": "코사인 유사도 sᵢⱼ",
-           "matches": "대각선 = 정답 쌍", "caption": "a red circle"},
-}
+TWO_TOWER_LABELS = {"images": N_("images"), "texts": N_("captions"), "image_encoder": N_("image encoder\n(ResNet or ViT)"),
+                    "text_encoder": N_("text encoder\n(Transformer)"), "similarity": N_("cosine similarity sᵢⱼ"),
+                    "matches": N_("matching pairs on the diagonal")}
 
 
 @figure
 def two_tower_diagram(language: str = "en", n: int = 4):
     """CLIP's two towers: N images and N captions, each through its encoder to a unit
-    vector, and the N×N matrix of their cosine similarities with the matches on the diagonal."""
-    words = TWO_TOWER_LABELS[language]
+    vector, and the N×N matrix of their cosine similarities with the matches on the diagonal.
+
+    Args:
+        language: "en" or "ko" (the talk draws one per language, whatever the notebook set).
+    """
+    words = {key: _(english, language) for key, english in TWO_TOWER_LABELS.items()}
     fig, ax = plt.subplots(figsize=(12, 5.6))
     ax.set(xlim=(0, 12), ylim=(0, 6.2))
     ax.axis("off")

@@ -8,6 +8,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ...language import _, label
 from .style import figure
 
 
@@ -26,7 +27,7 @@ def embedding_map(coords, points, colour_by: str, title: str = "", ax=None):
     if colour_by not in points.columns:
         raise ValueError(f"no column {colour_by!r} to colour by; choose from {list(points.columns)}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 6))
+        ax = plt.subplots(figsize=(7.5, 6))[1]
     values = points[colour_by].astype(str)
     levels = sorted(values.unique())
     if all(matplotlib.colors.is_color_like(v) for v in levels):   # colour names drawn in their colour
@@ -38,13 +39,13 @@ def embedding_map(coords, points, colour_by: str, title: str = "", ax=None):
         mine = (points["modality"] == modality).to_numpy()
         ax.scatter(coords[mine, 0], coords[mine, 1], c=[palette[v] for v in values[mine]],
                    marker=marker, s=size, linewidths=0.4, edgecolors="0.2", alpha=0.85)
-    colour_handles = [plt.Line2D([], [], ls="", marker="s", ms=9, markeredgecolor="0.2", color=palette[v], label=v)
-                      for v in levels]
-    marker_handles = [plt.Line2D([], [], ls="", marker=m, ms=8, color="0.3", label=label)
-                      for m, label in (("o", "image"), ("X", "caption"))]
-    ax.legend(handles=colour_handles + marker_handles, title=colour_by, fontsize=10, title_fontsize=11,
+    colour_handles = [plt.Line2D([], [], ls="", marker="s", ms=9, markeredgecolor="0.2", color=palette[v],
+                                 label=label(v)) for v in levels]
+    marker_handles = [plt.Line2D([], [], ls="", marker=m, ms=8, color="0.3", label=name)
+                      for m, name in (("o", _("image")), ("X", _("caption")))]
+    ax.legend(handles=colour_handles + marker_handles, title=label(colour_by), fontsize=10, title_fontsize=11,
               loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, ncol=2 if len(levels) > 14 else 1)
-    ax.set(title=title, xticks=[], yticks=[])
+    ax.set(title=_(title), xticks=[], yticks=[])
     ax.figure.tight_layout()
     return ax.figure
 
@@ -54,9 +55,9 @@ def similarity_histograms(matched, unmatched, title: str = "image–caption cosi
     """Overlaid densities of matched and unmatched pair similarities."""
     fig, ax = plt.subplots(figsize=(7, 3.4))
     bins = np.linspace(min(matched.min(), unmatched.min()), max(matched.max(), unmatched.max()), 60)
-    ax.hist(unmatched, bins=bins, density=True, alpha=0.6, label=f"other pairs (n={len(unmatched):,})")
-    ax.hist(matched, bins=bins, density=True, alpha=0.6, label=f"matching pairs (n={len(matched):,})")
-    ax.set(title=title, xlabel="cosine similarity", ylabel="density")
+    ax.hist(unmatched, bins=bins, density=True, alpha=0.6, label=_("other pairs (n={n:,})", n=len(unmatched)))
+    ax.hist(matched, bins=bins, density=True, alpha=0.6, label=_("matching pairs (n={n:,})", n=len(matched)))
+    ax.set(title=_(title), xlabel=_("cosine similarity"), ylabel=_("density"))
     ax.legend(fontsize=10)
     fig.tight_layout()
     return fig
@@ -73,10 +74,10 @@ def image_results(query_texts, images, labels=None, title: str = "text → image
             ax.imshow(images[row, col], interpolation="nearest")
             ax.set(xticks=[], yticks=[])
             if labels is not None:
-                ax.set_xlabel(textwrap.shorten(str(labels[row][col]), 24), fontsize=10)
+                ax.set_xlabel(textwrap.shorten(label(labels[row][col]), 24), fontsize=10)
         row_axes[0].set_ylabel("\n".join(textwrap.wrap(query, 18)), fontsize=10, rotation=0,
                                ha="right", va="center")
-    fig.suptitle(title)
+    fig.suptitle(_(title))
     fig.tight_layout()
     return fig
 
@@ -93,6 +94,6 @@ def text_results(images, captions, title: str = "image → text retrieval"):
         text_ax.axis("off")
         text_ax.text(0, 0.5, "\n".join(f"{rank}. {caption}" for rank, caption in enumerate(found, 1)),
                      va="center", fontsize=10, family="monospace")
-    fig.suptitle(title)
+    fig.suptitle(_(title))
     fig.tight_layout()
     return fig

@@ -7,6 +7,7 @@ import textwrap
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ...language import _, label
 from .style import figure
 
 
@@ -40,7 +41,7 @@ def image_grid(images, titles, columns: int = 8, title: str | None = None):
         ax.imshow(image, interpolation="nearest")
         ax.set_title("\n".join(textwrap.wrap(text, 20)), fontsize=10)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(_(title))
     fig.tight_layout()
     return fig
 
@@ -58,8 +59,8 @@ def style_grid(sets: dict, n: int = 6, size: int = 64, title: str = "the same sc
                 ax.imshow(images[k], interpolation="nearest")
             else:
                 ax.axis("off")
-        row_axes[0].set_ylabel(style, fontsize=11, rotation=0, ha="right", va="center")
-    fig.suptitle(title)
+        row_axes[0].set_ylabel(label(style), fontsize=11, rotation=0, ha="right", va="center")
+    fig.suptitle(_(title))
     fig.tight_layout()
     return fig
 
@@ -91,6 +92,6 @@ def explanation_overlays(images, maps, titles, masks=None, columns: int = 6,
         if masks is not None:
             ax.contour(masks[k], levels=[0.5], colors="white", linewidths=1.2)
         ax.set_title("\n".join(textwrap.wrap(text, 24)), fontsize=10)
-    fig.suptitle(title)
+    fig.suptitle(_(title))
     fig.tight_layout()
     return fig

@@ -7,6 +7,7 @@ import textwrap
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ...language import _, label
 from .style import figure, sns_palette
 
 
@@ -23,10 +24,10 @@ def interval_bars(table, title: str = "", value: str = "value", chance: float | 
                 ecolor="0.2", capsize=5)
     ax.bar_label(bars, fmt="%.2f", fontsize=10, padding=3)
     if chance is not None:
-        ax.axhline(chance, ls="--", color="0.4", lw=1.2, label=f"chance ({chance:.2f})")
+        ax.axhline(chance, ls="--", color="0.4", lw=1.2, label=_("chance ({chance:.2f})", chance=chance))
         ax.legend(fontsize=10, loc="upper right")
-    ax.set_xticks(x, ["\n".join(textwrap.wrap(str(label), 18)) for label in table.index], fontsize=10)
-    ax.set(title=title, ylabel=ylabel, ylim=ylim)
+    ax.set_xticks(x, ["\n".join(textwrap.wrap(label(row), 18)) for row in table.index], fontsize=10)
+    ax.set(title=_(title), ylabel=_(ylabel), ylim=ylim)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig

@@ -8,6 +8,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ...language import _, label
 from .style import figure
 
 
@@ -29,13 +30,14 @@ def prompt_report(recall, images, top3, n_worst: int = 12):
         ax.bar_label(ax.containers[0], fmt="%.2f", fontsize=10, padding=2)
         ax.set_yticks(range(len(worst)), worst.index, fontsize=10)
         ax.invert_yaxis()
-        heading = f"classes below 100 % recall: {len(worst)} lowest of {int((recall < 1).sum())}"
+        heading = _("classes below 100 % recall: {shown} lowest of {below}", shown=len(worst),
+                    below=int((recall < 1).sum()))
     else:
-        ax.text(0.5, 0.5, f"all {len(recall)} classes\nat 100 % recall", ha="center", va="center", fontsize=12,
-                transform=ax.transAxes)
+        ax.text(0.5, 0.5, _("all {n} classes\nat 100 % recall", n=len(recall)), ha="center", va="center",
+                fontsize=12, transform=ax.transAxes)
         ax.set_yticks([])
-        heading = "per-class recall"
-    ax.set(xlim=(0, 1.1), xlabel="recall")
+        heading = _("per-class recall")
+    ax.set(xlim=(0, 1.1), xlabel=_("recall"))
     ax.set_title(heading, fontsize=11)
     for k, (image, labels) in enumerate(zip(images, top3)):
         image_ax = fig.add_subplot(grid[2 + k])
@@ -52,11 +54,12 @@ def template_spread(table, title: str = "zero-shot top-1 of each template on its
     """Box + strip plot of per-template accuracy: `table` has columns bank, split, accuracy."""
     import seaborn as sns
 
+    table = table.assign(split=table["split"].map(label))        # the legend's words in the language set
     fig, ax = plt.subplots(figsize=(8.5, 3.8))
     sns.boxplot(data=table, x="bank", y="accuracy", hue="split", ax=ax, fliersize=0, boxprops={"alpha": 0.35})
     sns.stripplot(data=table, x="bank", y="accuracy", hue="split", dodge=True, ax=ax, size=3.5, legend=False)
-    ax.set(title=title, xlabel="template bank", ylabel="top-1", ylim=(0, 1.02))
-    ax.legend(title="compositions", fontsize=10, loc="lower left")
+    ax.set(title=_(title), xlabel=_("template bank"), ylabel=_("top-1"), ylim=(0, 1.02))
+    ax.legend(title=_("compositions"), fontsize=10, loc="lower left")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -76,17 +79,17 @@ def reliability_diagram(tables: dict, title: str = "reliability diagram"):
         used = table["count"] > 0
         top.plot([0, 1], [0, 1], ls="--", color="0.4", lw=1)
         top.bar(table.bin_low[used], table.accuracy[used], width=width[used], align="edge",
-                color="#4c72b0", edgecolor="white", label="accuracy")
+                color="#4c72b0", edgecolor="white", label=_("accuracy"))
         top.bar(table.bin_low[used], (table.confidence - table.accuracy)[used], bottom=table.accuracy[used],
-                width=width[used], align="edge", color="#dd8452", alpha=0.45, label="gap to confidence")
-        top.set(title=name, ylim=(0, 1.02), ylabel="accuracy" if top is axes[0][0] else None)
+                width=width[used], align="edge", color="#dd8452", alpha=0.45, label=_("gap to confidence"))
+        top.set(title=label(name), ylim=(0, 1.02), ylabel=_("accuracy") if top is axes[0][0] else None)
         bottom.bar(table.bin_low, table["count"] / table["count"].sum(), width=width, align="edge", color="0.5")
-        bottom.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (max probability)",
-                   ylabel="share of images" if bottom is axes[1][0] else None)
+        bottom.set(xlim=(0, 1), ylim=(0, 1), xlabel=_("confidence (max probability)"),
+                   ylabel=_("share of images") if bottom is axes[1][0] else None)
         for ax in (top, bottom):
             ax.grid(alpha=0.3)
     axes[0][0].legend(loc="upper left")
-    fig.suptitle(title)
+    fig.suptitle(_(title))
     fig.tight_layout()
     return fig
 
@@ -103,10 +106,10 @@ def paired_effects(table, title: str = "paired difference in top-1 (95 % bootstr
     ax.errorbar(table.delta, y, xerr=[table.delta - table.low, table.high - table.delta], fmt="none", ecolor="0.2",
                 capsize=4)
     ax.axvline(0, color="0.2", lw=1)
-    ax.set_yticks(y, ["\n".join(textwrap.wrap(str(label), 34)) for label in table.index], fontsize=10)
+    ax.set_yticks(y, ["\n".join(textwrap.wrap(label(row), 34)) for row in table.index], fontsize=10)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
-    ax.set(title=title, xlabel="difference in top-1 (percentage points)")
+    ax.set(title=_(title), xlabel=_("difference in top-1 (percentage points)"))
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig

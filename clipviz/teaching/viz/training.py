@@ -7,6 +7,7 @@ import textwrap
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ...language import _, label, translated
 from .style import figure
 
 
@@ -15,12 +16,12 @@ def training_curves(history):
     """Loss, temperature and in-batch accuracy against step, side by side."""
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
     axes[0].plot(history.step, history.loss, lw=1)
-    axes[0].set(title="contrastive loss", xlabel="step", ylabel="loss")
+    axes[0].set(title=_("contrastive loss"), xlabel=_("step"), ylabel=_("loss"))
     axes[1].plot(history.step, history.temperature, lw=1.5, color="tab:orange")
-    axes[1].set(title="temperature = 1 / exp(logit_scale)", xlabel="step")
-    axes[2].plot(history.step, history.acc_i2t.rolling(10, min_periods=1).mean(), label="image → text")
-    axes[2].plot(history.step, history.acc_t2i.rolling(10, min_periods=1).mean(), label="text → image")
-    axes[2].set(title="in-batch accuracy (10-step mean)", xlabel="step", ylim=(0, 1.02))
+    axes[1].set(title=_("temperature = 1 / exp(logit_scale)"), xlabel=_("step"))
+    axes[2].plot(history.step, history.acc_i2t.rolling(10, min_periods=1).mean(), label=_("image → text"))
+    axes[2].plot(history.step, history.acc_t2i.rolling(10, min_periods=1).mean(), label=_("text → image"))
+    axes[2].set(title=_("in-batch accuracy (10-step mean)"), xlabel=_("step"), ylim=(0, 1.02))
     axes[2].legend(loc="lower right")
     for ax in axes:
         ax.grid(alpha=0.3)
@@ -45,7 +46,7 @@ def similarity_matrix(image_features, text_features, captions, title: str = "cos
     ax.set_yticks(range(n), ["\n".join(textwrap.wrap(c, 34, max_lines=2, placeholder=" …")) for c in captions],
                   fontsize=10)
     ax.set_xticks(range(n), [str(i) for i in range(n)], fontsize=10)
-    ax.set_xlabel("image")
+    ax.set_xlabel(_("image"))
     if images is not None:   # thumbnails in a row under the matrix
         for i, image in enumerate(images):
             ax.imshow(image, extent=(i - 0.45, i + 0.45, n + 0.6, n - 0.3), interpolation="nearest")
@@ -57,7 +58,7 @@ def similarity_matrix(image_features, text_features, captions, title: str = "cos
             ax.text(j, i, f"{similarity[i, j]:.2f}", ha="center", va="center", fontsize=10,
                     color="white" if similarity[i, j] < similarity.max() * 0.7 else "black")
     fig.colorbar(shown, ax=ax, shrink=0.7)
-    ax.set_title(title)
+    ax.set_title(_(title))
     fig.tight_layout()
     return fig
 
@@ -74,7 +75,7 @@ def confusion_matrix(counts, classnames, title: str = "confusion matrix (rows: t
     names = [classnames[i] if isinstance(classnames[i], str) else classnames[i][0] for i in columns]
     other = 1 - rates.sum(1, keepdims=True)
     if other.max() > 0:
-        rates, names = np.hstack([rates, other]), names + ["other"]
+        rates, names = np.hstack([rates, other]), names + [_("other")]
     fig, ax = plt.subplots(figsize=(0.62 * len(names) + 4, 0.5 * len(rows) + 2.6))
     shown = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=10)
@@ -84,20 +85,22 @@ def confusion_matrix(counts, classnames, title: str = "confusion matrix (rows: t
             if rates[i, j] >= 0.005:
                 ax.text(j, i, f"{rates[i, j]:.2f}", ha="center", va="center", fontsize=10,
                         color="white" if rates[i, j] > 0.6 else "black")
-    ax.set(xlabel="predicted class", ylabel="true class", title=title)
-    fig.colorbar(shown, ax=ax, shrink=0.6, label="share of the true class")
+    ax.set(xlabel=_("predicted class"), ylabel=_("true class"), title=_(title))
+    fig.colorbar(shown, ax=ax, shrink=0.6, label=_("share of the true class"))
     fig.tight_layout()
     return fig
 
 
 @figure
 def grouped_bars(table, title: str = "", ylabel: str = "accuracy", ylim=(0, 1.05)):
-    """A bar per (row, column) of a small DataFrame, rows as groups; values written on the bars."""
+    """A bar per (row, column) of a small DataFrame, rows as groups; values written on the bars
+    (the table's labels in the language set)."""
+    table = translated(table)
     ax = table.plot.bar(rot=0, figsize=(1.6 * len(table) + 3, 3.6), width=0.75)
     ax.set_xticks(range(len(table)), ["\n".join(textwrap.wrap(str(label), 18)) for label in table.index])
     for container in ax.containers:
         ax.bar_label(container, fmt="%.2f", fontsize=10, padding=2)
-    ax.set(title=title, ylabel=ylabel, ylim=ylim)
+    ax.set(title=_(title), ylabel=_(ylabel), ylim=ylim)
     ax.legend(loc="lower right", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     ax.figure.tight_layout()
