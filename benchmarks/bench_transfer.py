@@ -33,7 +33,8 @@ def main() -> None:
     _, shots = transfer.shots_by_style(model, tokenizer, sets, features, p["SHOTS"], p["DRAWS"], p["SEED"])
 
     zero_shot = transfer.zero_shot_outcomes(model, tokenizer, sets, features)
-    zero_shot_net, fine_tuned_net = fine_tuned_pair(p["FINE_TUNED"], model, tokenizer, sets, seed=p["SEED"])
+    zero_shot_net, fine_tuned_net = fine_tuned_pair(p["FINE_TUNED"], p["MODEL"], model, tokenizer, sets, p["FT_STEPS"],
+                                                    p["SEED"])
     models = {"zero_shot": zero_shot, "linear_probe": transfer.probe_outcomes(sets, features, p["SEED"]),
               "finetuned": transfer.classifier_outcomes(fine_tuned_net, sets)}
     baselines = {name: transfer.classifier_outcomes(classifier(name)[0], sets) for name in SUPERVISED}

@@ -128,7 +128,8 @@ def facts(results: Path, language: str = "en") -> dict:
     found["pattern_cost"] = points(shapes["plain"]["bare"] - shapes["patterned"]["bare"], language=language)
     found["random_words"] = points(effects["random_words_vs_bare_polysemous"]["mean"],
                                    effects["random_words_vs_bare_polysemous"]["ci"], language)
-    return found | references.talk_values()
+    published = references.talk_values()       # written with a space before %, as English does
+    return found | ({k: v.replace(" %", "%") for k, v in published.items()} if language == "ko" else published)
 
 
 def localisation_facts(located: dict, language: str = "en") -> dict:
