@@ -50,3 +50,16 @@ def test_the_pairing_check_catches_drift_and_outputs(tmp_path):
     assert pairing_problems(py) == ["nb.ipynb carries outputs (strip them)"]
     py.with_suffix(".ipynb").unlink()
     assert "no paired" in pairing_problems(py)[0]
+
+
+def test_every_figure_shows_in_a_kernel_not_only_the_first():
+    # The house style is applied in an rc_context; the inline backend is loaded (and IPython's
+    # interactive mode switched on) inside the first one, and must stay on after it.
+    from nbclient import NotebookClient
+
+    cell = "from clipviz.teaching.viz import style\nimport matplotlib.pyplot as plt\n" \
+           "draw = style.figure(lambda: plt.subplots()[0])\ndraw();"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell), nbformat.v4.new_code_cell("draw();")])
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS.parent)}}).execute()
+    shown = [sum("image/png" in out.get("data", {}) for out in c.outputs) for c in nb.cells]
+    assert shown == [1, 1]

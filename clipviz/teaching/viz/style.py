@@ -49,7 +49,12 @@ def figure(draw):
     @functools.wraps(draw)
     def styled(*args, **kwargs):
         with matplotlib.rc_context(rc()):
-            return legible(draw(*args, **kwargs))
+            drawn = legible(draw(*args, **kwargs))
+            # IPython turns interactive mode on when pyplot first loads its backend, which may
+            # happen in here; rc_context would undo that on exit and later figures would not show.
+            interactive = matplotlib.is_interactive()
+        matplotlib.interactive(interactive)
+        return drawn
     return styled
 
 
