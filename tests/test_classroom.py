@@ -62,12 +62,12 @@ def executed_like_notebook():
     return nbformat.v4.new_notebook(cells=cells)
 
 
-def test_slides_hold_one_figure_or_table_each_and_no_solutions():
+def test_each_figure_or_table_has_a_sub_slide_of_its_own_and_no_solutions():
     nb = executed_like_notebook()
     slides = classroom.with_slide_metadata(nb)
     kinds = [c.metadata["slideshow"]["slide_type"] for c in slides.cells]
-    assert kinds == ["slide", "skip", "skip", "slide", "-", "-", "subslide", "-", "subslide", "-", "skip",
-                     "subslide", "skip", "slide", "-", "-"]
+    assert kinds == ["slide", "skip", "skip", "slide", "-", "subslide", "subslide", "subslide", "subslide", "-", "skip",
+                     "subslide", "skip", "slide", "-", "subslide"]
     shown = [(kind, cell) for kind, cell in zip(kinds, slides.cells) if kind != "skip"]
     visuals = 0
     for kind, cell in shown:                   # a naive count of figures/tables per (sub)slide
@@ -148,3 +148,28 @@ def test_output_widgets_keep_their_outputs_when_run_headless():
     states = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"].values()
     outputs = next(s["state"]["outputs"] for s in states if s["model_name"] == "OutputModel")
     assert "".join(o["text"] for o in outputs) == "".join(f"line {k}\n" for k in range(20))
+
+
+def test_a_cell_of_several_outputs_gives_each_figure_or_table_a_sub_slide():
+    png = {"output_type": "display_data", "data": {"image/png": "iVBOR"}, "metadata": {}}
+    table = {"output_type": "display_data", "data": {"text/html": "<table></table>"}, "metadata": {}}
+    text = {"output_type": "stream", "name": "stdout", "text": "done\n"}
+    cell = nbformat.v4.new_code_cell("show()", outputs=[nbformat.from_dict(o) for o in (table, text, png)])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title"), cell])
+    slides = classroom.with_slide_metadata(nb)
+    assert [(c.metadata["slideshow"]["slide_type"], [o.get("output_type") for o in c.outputs])
+            for c in slides.cells[1:]] == [("subslide", ["display_data"]), ("-", ["stream"]), ("subslide", ["display_data"])]
+    assert [c.source for c in slides.cells[1:]] == ["show()", "", ""] and len(nb.cells[1].outputs) == 3
+
+
+def test_a_markdown_cell_longer_than_a_slide_continues_on_sub_slides_at_paragraphs():
+    paragraphs = [f"paragraph {k} " + "word " * 120 for k in range(5)]       # ~620 letters each
+    korean = "가" * 900                                                      # as wide as ~1,700 letters
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title\n\n" + "\n\n".join(paragraphs)),
+                                         nbformat.v4.new_markdown_cell("## 1 · Short"),
+                                         nbformat.v4.new_markdown_cell(korean + "\n\n" + korean)])
+    slides = classroom.with_slide_metadata(nb)
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in slides.cells]
+    assert kinds == ["slide", "subslide", "subslide", "slide", "-", "subslide"]
+    assert "\n\n".join(c.source for c in slides.cells[:3]) == nb.cells[0].source
+    assert all(classroom.CONTINUED not in c.metadata for c in slides.cells)

@@ -104,7 +104,7 @@ REAL_MODEL_PARAMETERS = {   # beyond MODEL / PRETRAINED / DATA: the small sizes 
     "03_prompt_sensitivity": "",
     "04_bias_audit": ("MODELS = {'my model': MODEL}\nPRETRAINED = {'my model': PRETRAINED}\n"
                       "LABEL_COLUMN = 'label'\nGROUP_COLUMN = 'group'\nGROUPS = ('dark', 'light')\n"),
-    "05_transfer_and_robustness": "FT_STEPS = 2\n",
+    "05_transfer_and_robustness": "FT_STEPS = 2\nSHOTS = (1, 2)\nDRAWS = 2\n",
     "06_what_clip_sees": "N_SHOWN = 4\n",
 }
 

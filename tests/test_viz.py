@@ -30,3 +30,24 @@ def test_no_figure_text_under_the_smallest_legible_size():
     sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text()]
     assert min(sizes) >= MIN_FONT_PT and len(sizes) >= 3
     plt.close(fig)
+
+
+def test_panels_laid_out_in_a_notebook_draw_hangul():
+    import io
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    from clipviz.teaching import viz
+    from clipviz.teaching.viz.style import hangul_font
+
+    points = pd.DataFrame({"modality": ["image", "caption"] * 3, "colour": ["red", "blue", "green"] * 2})
+    fig, axes = viz.panels(1, 2, figsize=(8, 3))
+    viz.embedding_map(np.arange(12.0).reshape(6, 2), points, "colour", "무작위 초기화", ax=axes[0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.savefig(io.BytesIO(), format="png")
+    missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
+    assert hangul_font() and missing == []
+    plt.close(fig)

@@ -40,7 +40,7 @@ from timm.models.vision_transformer import VisionTransformer
 from ..core.device import device_of
 from ..core.model import image_size, model_input, tokenize
 from ..evaluation.embed import encode_texts
-from ..evaluation.zeroshot import PHOTO_TEMPLATE
+from ..evaluation.zeroshot import PHOTO_TEMPLATE, fill
 from ..language import _
 from ..stats import bootstrap_ci, paired_delta_ci, verdict
 
@@ -251,7 +251,7 @@ def named_object_prompts(meta, seed: int = 0, template: str = PHOTO_TEMPLATE) ->
     """For two-object scenes: a prompt naming one of the two objects, chosen at random, and
     which one it names (0 or 1)."""
     named = np.random.default_rng(seed).integers(0, 2, len(meta))
-    prompts = [template.format(f"{row['colour']} {row['shape']}" if k == 0 else f"{row['colour2']} {row['shape2']}")
+    prompts = [fill(template, f"{row['colour']} {row['shape']}" if k == 0 else f"{row['colour2']} {row['shape2']}")
                for k, (_index, row) in zip(named, meta.iterrows())]
     return prompts, named
 
@@ -417,7 +417,7 @@ class DenseConfig:
 
 def _object_prompts(meta: pd.DataFrame, template: str = PHOTO_TEMPLATE) -> list[list[str]]:
     """For two-object scenes: the prompts naming the first and the second object."""
-    return [[template.format(f"{row['colour']} {row['shape']}"), template.format(f"{row['colour2']} {row['shape2']}")]
+    return [[fill(template, f"{row['colour']} {row['shape']}"), fill(template, f"{row['colour2']} {row['shape2']}")]
             for _index, row in meta.iterrows()]
 
 

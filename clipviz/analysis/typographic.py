@@ -23,6 +23,7 @@ from ..evaluation.embed import encode_images
 from ..evaluation.zeroshot import PHOTO_TEMPLATE, class_targets, predict, zero_shot_classifier
 from ..language import _
 from ..stats import bootstrap_ci, paired_delta_ci, verdict
+from ..world.captions import with_articles
 from ..world.render import label_below, label_scale
 
 CONDITIONS = {"clean": dict(text_p=0.0), "true word written": dict(text_p=1.0, text_match=1.0),
@@ -146,6 +147,6 @@ def attack_examples(model, tokenizer, data, classnames, n: int = 8,
     classifier = zero_shot_classifier(model, tokenizer, classnames, [PHOTO_TEMPLATE])
     predicted = predict(encode_images(model, shown), classifier)
     names, target = _names(classnames), class_targets(shown, classnames, label_column)[0]
-    titles = [_('a {label} with "{written}" → {predicted}', label=names[t], written=w, predicted=names[p])
+    titles = [with_articles(_('a {label} with "{written}" → {predicted}', label=names[t], written=w, predicted=names[p]))
               for t, w, p in zip(target, shown.meta["written"], predicted)]
     return shown.image_batch(range(len(shown)), image_size(model)).permute(0, 2, 3, 1).numpy(), titles

@@ -132,10 +132,11 @@ def is_visual(cell) -> bool:
 
 
 def slide_type(cell, first: bool, slide_has_visual: bool) -> str:
-    """The title and every "## " heading open a slide; within a section, a sub-slide opens
-    wherever a figure or table would join one already there, so that each sub-slide holds at
-    most one (with the narration leading to it). Imports, parameters, solutions and code
-    cells with nothing to show are skipped."""
+    """The title and every "## " heading open a slide. Within a section a figure, a table or
+    a widget opens a sub-slide of its own, so that it is shown as large as the canvas allows
+    (legible from the back row), and narration after one opens the next; printed lines stay
+    with what they follow. Imports, parameters, solutions and code cells with nothing to show
+    are skipped."""
     source, tags = cell.source, cell.get("metadata", {}).get("tags", [])
     if first or (cell.cell_type == "markdown" and source.startswith("## ")):
         return "slide"
@@ -145,17 +146,70 @@ def slide_type(cell, first: bool, slide_has_visual: bool) -> str:
         return "skip"
     if cell.cell_type == "code" and source.lstrip().startswith(("import ", "from ")):
         return "skip"
-    opens_figure = cell.cell_type == "markdown" or is_visual(cell)
-    return "subslide" if slide_has_visual and opens_figure else "-"
+    if is_visual(cell):
+        return "subslide"
+    return "subslide" if slide_has_visual and cell.cell_type == "markdown" else "-"
+
+
+def one_output_each(cell) -> list:
+    """A code cell as one cell per output (the first keeps the source, the rest show none),
+    so that each figure or table of a cell can have a sub-slide of its own."""
+    outputs = cell.get("outputs", [])
+    if cell.cell_type != "code" or len(outputs) < 2:
+        return [cell]
+    parts = []
+    for index, output in enumerate(outputs):
+        part = copy.deepcopy(cell)
+        part.outputs = [output]
+        if index:
+            part.source = ""
+            part.metadata["tags"] = [t for t in part.metadata.get("tags", []) if t != SHOW_INPUT_TAG]
+        parts.append(part)
+    return parts
+
+
+SLIDE_TEXT = 1500   # text one slide holds at 24 px on the 1280x720 canvas, in widths of a Latin letter
+CONTINUED = "clipviz-continued"    # a page of a split markdown cell after its first: a sub-slide
+
+
+def text_width(text: str) -> float:
+    """`text`'s width in Latin letters: a Hangul syllable is about two."""
+    return sum(1.9 if "\uac00" <= char <= "\ud7a3" else 1 for char in text)
+
+
+def pages_of(cell) -> list:
+    """A markdown cell longer than a slide holds as consecutive cells, each holding whole
+    paragraphs (split at blank lines) up to `SLIDE_TEXT`; other cells as they are."""
+    if cell.cell_type != "markdown" or text_width(cell.source) <= SLIDE_TEXT:
+        return [cell]
+    pages, page = [], []
+    for paragraph in cell.source.split("\n\n"):
+        if page and text_width("\n\n".join(page + [paragraph])) > SLIDE_TEXT:
+            pages.append(page)
+            page = []
+        page.append(paragraph)
+    pages.append(page)
+    parts = []
+    for index, paragraphs in enumerate(pages):
+        part = copy.deepcopy(cell)
+        part.source = "\n\n".join(paragraphs)
+        part.metadata[CONTINUED] = index > 0
+        parts.append(part)
+    return parts
 
 
 def with_slide_metadata(nb) -> nbformat.NotebookNode:
-    """A copy of `nb` whose cells carry reveal.js slide metadata; code cells not tagged
-    `show-input` are tagged `hide-input`, so that a slide shows their output only."""
+    """A copy of `nb` whose cells carry reveal.js slide metadata, a cell of several outputs
+    split into one cell per output and a markdown cell longer than a slide into pages; code
+    cells not tagged `show-input` are tagged `hide-input`, so that a slide shows their
+    output only."""
     slides = copy.deepcopy(nb)
+    slides.cells = [page for cell in slides.cells for part in one_output_each(cell) for page in pages_of(part)]
     has_visual = False
     for index, cell in enumerate(slides.cells):
         kind = slide_type(cell, first=index == 0, slide_has_visual=has_visual)
+        if cell.metadata.pop(CONTINUED, False):
+            kind = "subslide"
         cell.metadata["slideshow"] = {"slide_type": kind}
         if kind in ("slide", "subslide"):
             has_visual = False

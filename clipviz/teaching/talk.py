@@ -280,7 +280,10 @@ def notebook_list(project: Project, language: str = "en") -> str:
 
 
 def figure_cell(png: str | None, language: str):
-    cell = nbformat.v4.new_code_cell("", metadata={"tags": ["hide-input"], "slideshow": {"slide_type": "-"}})
+    """The slide's figure on a sub-slide of its own (below the claim: as large as the canvas
+    allows), or the sentence that says it is missing on the claim's slide."""
+    kind = "subslide" if png else "-"
+    cell = nbformat.v4.new_code_cell("", metadata={"tags": ["hide-input"], "slideshow": {"slide_type": kind}})
     cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png})] if png else [
         nbformat.v4.new_output("stream", name="stdout", text=text(language)["missing"])]
     return cell
@@ -306,13 +309,13 @@ def talk_notebook(language: str, project: Project) -> nbformat.NotebookNode:
         if slide.section:
             markdown += "\n\n" + section_link(*slide.section, language)
         cells.append(nbformat.v4.new_markdown_cell(markdown, metadata={"slideshow": {"slide_type": "slide"}}))
+        if page.notes:
+            cells.append(nbformat.v4.new_markdown_cell(page.notes.format(**values),
+                                                       metadata={"slideshow": {"slide_type": "notes"}}))
         if slide.figure:
             source, key = slide.figure
             png = drawn_figure(key, language) if source == "drawn" else notebook_figure(source, key, project, language)
             cells.append(figure_cell(png, language))
-        if page.notes:
-            cells.append(nbformat.v4.new_markdown_cell(page.notes.format(**values),
-                                                       metadata={"slideshow": {"slide_type": "notes"}}))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["title"] = words["title"].title
     nb.metadata["language_info"] = {"name": "python"}

@@ -38,7 +38,6 @@ LANGUAGE = "ko"                  # "en" 또는 "ko": 출력되는 문장, 표, �
 SEED = 0
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import display
@@ -98,7 +97,7 @@ untrained = load_model(MODEL, PRETRAINED, trained=False, seed=SEED, device=DEVIC
 untrained_images, untrained_texts = map_data(untrained, tokenizer, [test_set, heldout_set])[:2]
 untrained_coords = projection.project(projection.stack_modalities(untrained_images, untrained_texts, meta)[0],
                                       "umap", seed=SEED)
-fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
+fig, axes = viz.panels(1, 2, figsize=(14, 5.5))
 viz.embedding_map(untrained_coords, points, attributes[0], _("random initialisation"), ax=axes[0])
 viz.embedding_map(umap_coords, points, attributes[0], _("after contrastive training"), ax=axes[1]);
 untrained_agreement = geometry.neighbour_agreement_table(untrained_images, untrained_texts, meta, agreement.index)
@@ -163,7 +162,7 @@ viz.text_results(images[query_rows], top_captions, _("image → text: the neares
 
 # %%
 pca_coords = projection.project(features, "pca")
-fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
+fig, axes = viz.panels(1, 2, figsize=(14, 5.5))
 viz.embedding_map(pca_coords, points, attributes[0], _("PCA (linear)"), ax=axes[0])
 viz.embedding_map(umap_coords, points, attributes[0], _("UMAP (neighbourhoods)"), ax=axes[1]);
 display(pd.Series({name: projection.trustworthiness(features, coords)
@@ -188,7 +187,7 @@ display(pd.Series({name: projection.trustworthiness(features, coords)
 # %% tags=["solution"]
 # Exercise 1: the map by size and by background (your data: its last two attributes), side by side.
 shown = [a for a in ("size", "background") if a in attributes] or attributes[-2:]
-fig, axes = plt.subplots(1, len(shown), figsize=(7 * len(shown), 5.5), squeeze=False)
+fig, axes = viz.panels(1, len(shown), figsize=(7 * len(shown), 5.5), squeeze=False)
 for ax, attribute in zip(axes[0], shown):
     viz.embedding_map(umap_coords, points, attribute, _("coloured by {attribute}", attribute=_(attribute)), ax=ax)
 agreement.reindex(shown).round(3)

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ...language import _, label
-from .style import figure
+from .style import MIN_FONT_PT, figure
 
 
 @figure
@@ -34,15 +34,15 @@ def sample_grid(dataset, n: int = 16, columns: int = 8, seed: int = 0, title: st
 def image_grid(images, titles, columns: int = 8, title: str | None = None):
     """uint8 (N, H, W, 3) images in rows of `columns`, each with its text above it."""
     rows = -(-len(images) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(1.9 * columns, 2.5 * rows), squeeze=False)
+    # 1.75 in a column: eight fit a projected slide (1280 px at 100 dpi) at their full size
+    fig, axes = plt.subplots(rows, columns, figsize=(1.75 * columns, 2.9 * rows), squeeze=False, layout="constrained")
     for ax in axes.flat:
         ax.axis("off")
     for ax, image, text in zip(axes.flat, images, titles):
         ax.imshow(image, interpolation="nearest")
-        ax.set_title("\n".join(textwrap.wrap(text, 20)), fontsize=10)
+        ax.set_title("\n".join(textwrap.wrap(text, 16)), fontsize=MIN_FONT_PT)
     if title:
         fig.suptitle(_(title))
-    fig.tight_layout()
     return fig
 
 
@@ -80,7 +80,8 @@ def explanation_overlays(images, maps, titles, masks=None, columns: int = 6,
 
     n = len(images)
     rows = -(-n // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(panel * columns, (panel + 0.4) * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(panel * columns, (panel + 0.4) * rows), squeeze=False,
+                             layout="constrained")
     for ax in axes.flat:
         ax.axis("off")
     for k, (ax, image, saliency, text) in enumerate(zip(axes.flat, images, maps, titles)):
@@ -91,7 +92,6 @@ def explanation_overlays(images, maps, titles, masks=None, columns: int = 6,
         ax.imshow(heat)
         if masks is not None:
             ax.contour(masks[k], levels=[0.5], colors="white", linewidths=1.2)
-        ax.set_title("\n".join(textwrap.wrap(text, 24)), fontsize=10)
+        ax.set_title("\n".join(textwrap.wrap(text, 20)), fontsize=MIN_FONT_PT)
     fig.suptitle(_(title))
-    fig.tight_layout()
     return fig

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import matplotlib
 from matplotlib import font_manager
+from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 # At the notebooks' 100 dpi 13 pt is 18 px: a figure shown at 0.89 of its size on a
@@ -45,11 +46,14 @@ def rc() -> dict:
 
 
 def figure(draw):
-    """Decorator: `draw` builds its figure under the house style, no text under `MIN_FONT_PT`."""
+    """Decorator: `draw` builds its figure under the house style, no text under `MIN_FONT_PT`
+    (a Figure it returns is checked for that; `panels` returns subplots to be filled)."""
     @functools.wraps(draw)
     def styled(*args, **kwargs):
         with matplotlib.rc_context(rc()):
-            drawn = legible(draw(*args, **kwargs))
+            drawn = draw(*args, **kwargs)
+            if isinstance(drawn, Figure):
+                legible(drawn)
             # IPython turns interactive mode on when pyplot first loads its backend, which may
             # happen in here; rc_context would undo that on exit and later figures would not show.
             interactive = matplotlib.is_interactive()
@@ -75,6 +79,15 @@ def legible(fig):
             warnings.simplefilter("ignore")
             fig.tight_layout()
     return fig
+
+
+@figure
+def panels(*args, **kwargs):
+    """`plt.subplots` under the house style, for a notebook that lays clipviz panels side by side
+    (`ax=`): axes made outside it would keep matplotlib's default font, without Hangul."""
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(*args, **kwargs)
 
 
 def sns_palette(n: int) -> list:

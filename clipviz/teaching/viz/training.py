@@ -41,7 +41,7 @@ def similarity_matrix(image_features, text_features, captions, title: str = "cos
     """
     similarity = (image_features @ text_features.T).T.numpy()     # rows: captions, cols: images
     n = len(captions)
-    fig, ax = plt.subplots(figsize=(0.8 * n + 5.5, 0.62 * n + 2.2))
+    fig, ax = plt.subplots(figsize=(0.8 * n + 5.5, 0.55 * n + 1.8))
     shown = ax.imshow(similarity, cmap="viridis", vmin=min(0.0, similarity.min()), vmax=similarity.max())
     ax.set_yticks(range(n), ["\n".join(textwrap.wrap(c, 34, max_lines=2, placeholder=" …")) for c in captions],
                   fontsize=10)
