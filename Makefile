@@ -54,6 +54,12 @@ chromium:
 		else echo "Chromium is missing at $(CHROMIUM) and cannot be installed here (needs apt and root):"; \
 			echo "install it, or set CHROMIUM=/path/to/chromium"; exit 1; fi; }
 	@test -x $(CHROMIUM) || { echo "Chromium install failed: $(CHROMIUM) is still missing"; exit 1; }
+	@# JupyterLab draws the Korean notebooks' text in the system's fonts: a Hangul one where apt can add it
+	@test -n "$$(fc-list :lang=ko 2>/dev/null)" || { \
+		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-nanum >/dev/null \
+				|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-nanum >/dev/null; }; \
+		else echo "note: no Hangul font for Chromium (install fonts-nanum): the Korean notebooks' screenshots show boxes"; fi; }
 
 lab: $(INSTALLED)  ## JupyterLab on the notebooks: the way clipviz is used day to day
 	$(VENV)/bin/jupyter lab notebooks/
