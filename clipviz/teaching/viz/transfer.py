@@ -59,7 +59,7 @@ def effective_robustness(table, trend, title: str = "accuracy under shift agains
     (grey) and their linear trend; each model with its effective robustness (the vertical
     distance above the trend, dotted) and its 95 % interval; y = x is a model the shift
     does not hurt. Accuracies of 1.0 are drawn at the trend's clip, 1 − 1/(2N)."""
-    fig, ax = plt.subplots(figsize=(7.5, 5.6))
+    fig, ax = plt.subplots(figsize=(11.5, 5.6))
     clip = lambda p: np.clip(np.asarray(p, float), trend.eps, 1 - trend.eps)          # noqa: E731
     low = max(trend.eps, 0.6 * min(table["id"].min(), table["ood"].min()))
     span = np.exp(np.linspace(np.log(low / (1 - low)), np.log((1 - trend.eps) / trend.eps), 200))
@@ -87,7 +87,9 @@ def effective_robustness(table, trend, title: str = "accuracy under shift agains
     ax.set(title=_(title), xlabel=_("top-1 on the in-distribution style (logit axis)"),
            ylabel=_("mean top-1 on the shifted styles (logit axis)"), xlim=(low, 1 - trend.eps),
            ylim=(low, min(top, 1 - trend.eps)))
-    ax.legend(fontsize=10, loc="upper left", title=_("model: effective robustness [95 % CI]"), title_fontsize=10)
+    # beside the axes, not over them: the models' points sit where a legend inside would go
+    ax.legend(fontsize=10, loc="center left", bbox_to_anchor=(1.02, 0.5), title=_("model: effective robustness [95 % CI]"),
+              title_fontsize=10)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
