@@ -264,10 +264,10 @@ viz.reliability_diagram(tables);
 prior_correction_table(100.0 * cosines, y, seed=SEED)
 
 # %% [markdown]
-# A verdict of "no measurable difference" says that the model's mistakes here are not a
-# matter of how often each class occurs, and no prior fixes them: on the embedded world
-# neither correction moves top-1 beyond its interval, long-tailed or not. The paper's case —
-# a label shift the model's own preferences do not match — is one this world does not show.
+# A verdict of "no measurable difference" says that the model's mistakes on these images are
+# not a matter of how often each class occurs, and no prior fixes them. Where the model errs
+# more — on sketches, say — the same table can come out otherwise: `prior_correction_table`
+# takes any logits and labels.
 
 # %% [markdown]
 # ## 7 · Explorer: try your own prompts
