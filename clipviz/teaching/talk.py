@@ -44,28 +44,29 @@ def pct(x: float, language: str = "en") -> str:
     return f"{100 * x:.1f} %" if language == "en" else f"{100 * x:.1f}%"
 
 
+def with_interval(value: str, low: str, high: str, language: str, unit: str = "") -> str:
+    """`value` and its 95 % interval as each language writes them: "… (95 % interval low to
+    high)", "…(95% 구간 low~high)" with the unit after the Korean upper bound ("~+3.6%p")."""
+    if language == "en":
+        return f"{value} (95 % interval {low} to {high})"
+    return f"{value}(95% 구간 {low}~{high}{unit})"
+
+
 def points(x: float, ci=None, language: str = "en") -> str:
     """A difference of two shares in percentage points, with its 95 % interval when given:
     "+2.8 pt (95 % interval +2.1 to +3.6)", "+2.8%p(95% 구간 +2.1~+3.6%p)"."""
-    if language == "en":
-        value = f"{100 * x:+.1f} pt"
-        return value if ci is None else f"{value} (95 % interval {100 * ci[0]:+.1f} to {100 * ci[1]:+.1f})"
-    value = f"{100 * x:+.1f}%p"
-    return value if ci is None else f"{value}(95% 구간 {100 * ci[0]:+.1f}~{100 * ci[1]:+.1f}%p)"
+    value = f"{100 * x:+.1f} pt" if language == "en" else f"{100 * x:+.1f}%p"
+    return value if ci is None else with_interval(value, f"{100 * ci[0]:+.1f}", f"{100 * ci[1]:+.1f}", language, "%p")
 
 
 def share_ci(x: float, ci, language: str = "en") -> str:
     """A share with its 95 % interval: "70.2 % (95 % interval 68.4 to 73.7)", "70.2%(95% 구간 68.4~73.7%)"."""
-    if language == "en":
-        return f"{pct(x)} (95 % interval {100 * ci[0]:.1f} to {100 * ci[1]:.1f})"
-    return f"{pct(x, language)}(95% 구간 {100 * ci[0]:.1f}~{100 * ci[1]:.1f}%)"
+    return with_interval(pct(x, language), f"{100 * ci[0]:.1f}", f"{100 * ci[1]:.1f}", language, "%")
 
 
 def signed(x: float, ci, language: str = "en") -> str:
     """A difference of two scores in [0, 1] (IoU) with its 95 % interval: "+0.12 (95 % interval +0.10 to +0.14)"."""
-    if language == "en":
-        return f"{x:+.2f} (95 % interval {ci[0]:+.2f} to {ci[1]:+.2f})"
-    return f"{x:+.2f}(95% 구간 {ci[0]:+.2f}~{ci[1]:+.2f})"
+    return with_interval(f"{x:+.2f}", f"{ci[0]:+.2f}", f"{ci[1]:+.2f}", language)
 
 
 def direction(ci) -> str:
