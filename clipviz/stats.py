@@ -73,8 +73,8 @@ def where_interval(low: float, high: float, lang: str | None = None) -> str:
 
 
 def verdict(delta: float, low: float, high: float, better: str = "helps", worse: str = "hurts",
-            lang: str | None = None) -> str:
-    """Plain words for a difference and its 95 % interval, e.g. "helps: +3.2% [+1.0%, +5.1%],
+            lang: str | None = None, shares: bool = True) -> str:
+    """Plain words for a difference and its 95 % interval, e.g. "helps: +3.2 pt [+1.0 pt, +5.1 pt],
     the interval lies above 0" (in Korean "도움이 됨: +3.2%p [+1.0%p, +5.1%p], …": %p, the
     Korean sign of a difference of percentages).
 
@@ -83,8 +83,13 @@ def verdict(delta: float, low: float, high: float, better: str = "helps", worse:
         better, worse: the words for an interval above / below 0 (translated when the
             catalogue has them).
         lang: "en" or "ko"; default the language set (`clipviz.set_language`).
+        shares: the values are differences of two proportions, written in percentage points;
+            False for other scores in [0, 1] (IoU), written as plain signed numbers ("+0.004").
     """
-    span = f"{points(delta, lang=lang)} [{points(low, lang=lang)}, {points(high, lang=lang)}]"
+    def write(x: float) -> str:
+        return points(x, lang=lang) if shares else f"{x:+.3f}"
+
+    span = f"{write(delta)} [{write(low)}, {write(high)}]"
     side = side_of_zero(low, high)
     words = {"above": _(better, lang), "below": _(worse, lang), "covers": _("no measurable difference", lang)}[side]
     return _("{verdict}: {span}, {where}", lang, verdict=words, span=span, where=where_interval(low, high, lang))

@@ -52,6 +52,12 @@ def test_verdict_follows_the_interval():
     assert verdict(0.02, 0.01, 0.03).startswith("helps")
     assert verdict(-0.02, -0.03, -0.01).startswith("hurts")
     assert verdict(0.01, -0.01, 0.03).startswith("no measurable difference")
+
+
+def test_a_verdict_on_scores_that_are_not_shares_writes_plain_differences():
+    assert verdict(0.004, 0.001, 0.008, "the head is better", "the map is better", shares=False) \
+        == "the head is better: +0.004 [+0.001, +0.008], the interval lies above 0"
+    assert verdict(0.004, 0.001, 0.008, lang="ko", shares=False).endswith("[+0.001, +0.008], 구간이 0보다 위에 있음")
     with pytest.raises(ValueError, match="equal-length"):
         paired_delta_ci([1, 0], [1])
 

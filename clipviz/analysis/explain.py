@@ -512,7 +512,8 @@ def head_against_maps(head_scores: pd.DataFrame, scores: dict, seed: int = 0) ->
 def head_sentences(versus: pd.DataFrame) -> list[str]:
     """What each row of `head_against_maps` says, read from its interval."""
     return [_("dense head − {name}, IoU at {where}: {verdict}", name=name, where=_(where),
-              verdict=verdict(row["head − map"], row["low"], row["high"], "the head is better", "the map is better"))
+              verdict=verdict(row["head − map"], row["low"], row["high"], "the head is better", "the map is better",
+                              shares=False))
             for (name, where), row in versus.iterrows()]
 
 

@@ -160,10 +160,9 @@ def untranslated() -> list[str]:
 
 # --- numbers -----------------------------------------------------------------------
 def points(x: float, digits: int = 1, lang: str | None = None) -> str:
-    """A difference of two proportions, signed: "+3.2%" in English, "+3.2%p" in Korean
-    (퍼센트포인트, the Korean convention for a difference of percentages)."""
-    text = f"{x:+.{digits}%}"
-    return text + "p" if (lang or get_language()) == "ko" else text
+    """A difference of two proportions in percentage points, signed: "+3.2 pt" in English,
+    "+3.2%p" in Korean (퍼센트포인트, the Korean convention for a difference of percentages)."""
+    return f"{100 * x:+.{digits}f}" + ("%p" if (lang or get_language()) == "ko" else " pt")
 
 
 # --- tables --------------------------------------------------------------------------
