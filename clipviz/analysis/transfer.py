@@ -30,6 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from ..core.classifier import predict
 from ..evaluation.embed import encode_images
 from ..evaluation.metrics import choose_C, linear_probe
+from ..language import _
 from ..stats import interval
 from ..evaluation.zeroshot import PHOTO_TEMPLATE, class_targets, correct, zero_shot_classifier
 
@@ -93,7 +94,7 @@ def _probe_draw(features, target, test_features, test_target, k: int, draw: int,
     train = sample_shots(target, k, seed=seed + 1000 * draw + k)
     val = sample_shots(target, min(k, 4), seed=seed + 1000 * draw + k + 500, exclude=train)
     with single_threaded():
-        C, _ = choose_C(features[train], target[train], features[val], target[val], Cs)
+        C, _score = choose_C(features[train], target[train], features[val], target[val], Cs)
         probe = LogisticRegression(C=C, max_iter=2000).fit(features[train], target[train])
     return {"shots": k, "draw": draw, "acc1": float(probe.score(test_features, test_target)), "C": C,
             "all_images": False}
@@ -202,7 +203,7 @@ def _bootstrap(outcomes: Outcomes, n_baselines: int, n_boot: int, seed: int) -> 
     each time (so the intervals include the trend's own uncertainty)."""
     rng = np.random.default_rng(seed)
     return np.stack([_effective_robustness(*outcomes.accuracies(rng), n_baselines, outcomes.eps)[0]
-                     for _ in range(n_boot)])
+                     for _draw in range(n_boot)])
 
 
 def robustness_table(baselines: dict, models: dict, id_style: str, n_boot: int = 1000,
@@ -237,7 +238,7 @@ def robustness_difference(baselines: dict, a: dict, b: dict, id_style: str, n_bo
     `robustness_table`), with a paired bootstrap interval (the same resampled images for
     both, the trend refitted each time): (delta, low, high)."""
     outcomes = Outcomes({**baselines, "a": a, "b": b}, id_style)
-    robustness, _ = _effective_robustness(*outcomes.accuracies(), len(baselines), outcomes.eps)
+    robustness, _trend = _effective_robustness(*outcomes.accuracies(), len(baselines), outcomes.eps)
     boot = _bootstrap(outcomes, len(baselines), n_boot, seed)
     low, high = interval(boot[:, -2] - boot[:, -1])
     return float(robustness[-2] - robustness[-1]), low, high
@@ -355,6 +356,21 @@ def shots_summary(curves: pd.DataFrame, zero_shot: dict, chance: float) -> pd.Da
                        "effective shots": effective_shots(k_shot, zero_shot[style], chance),
                        "probe, all images": everything["acc1"].mean(), "images per class": everything["shots"].mean()}
     return pd.DataFrame(rows).T
+
+
+def shots_text(value: float, largest: float, lang: str | None = None) -> str:
+    """An effective number of shots for reading: "13.6", or "more than 16" where the probe
+    never caught up with zero-shot within the largest k measured (`largest`)."""
+    return _("more than {k:g}", lang, k=largest) if math.isinf(value) else f"{value:.1f}"
+
+
+def shots_for_reading(shots: pd.DataFrame, largest: float) -> pd.DataFrame:
+    """`shots_summary`'s table as read beside a figure: top-1 to three digits, effective shots
+    by `shots_text`, images per class to one decimal (a mean: the pools are not all even)."""
+    table = shots.astype(float).round(3)
+    table["effective shots"] = [shots_text(v, largest) for v in shots["effective shots"]]
+    table["images per class"] = shots["images per class"].astype(float).round(1)
+    return table
 
 
 def wise_ft_curve(zero_shot_net, fine_tuned_net, sets: StyleSets, alphas=tuple(np.round(np.linspace(0, 1, 11), 2)),
