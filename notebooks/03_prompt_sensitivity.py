@@ -59,8 +59,8 @@ from IPython.display import display
 from clipviz.analysis.prompt_effects import CONTROLS, EFFECTS, ensemble_comparison, measure_effects, shape_outcomes
 from clipviz.core.model import trained_tokens
 from clipviz.evaluation.embed import encode_images
-from clipviz.evaluation.metrics import (adjust_to_prior, calibration_comparison, em_prior, imbalanced_rows,
-                                        prior_correction, prior_correction_table)
+from clipviz.evaluation.metrics import (adjust_to_prior, calibration_comparison, em_prior, prior_correction,
+                                        prior_correction_table)
 from clipviz.evaluation.zeroshot import (PHOTO_TEMPLATE, class_targets, correct, ensemble, greedy_templates,
                                          learned_scale, load_templates, per_template_top1, template_class_means, top1,
                                          untrained_words, zero_shot_classifier)
@@ -246,28 +246,28 @@ display(ece.round(4))
 viz.reliability_diagram(tables);
 
 # %% [markdown]
-# **Class-prior correction.** A zero-shot classifier assumes nothing about how often each
-# class occurs, yet it has preferences of its own: some class sentences attract more images
-# than others. Two corrections, and when each one helps — among the classes that occur in
-# these images only (spreading a prior over classes that never occur would push every
-# present one down):
-# - **divide by the predicted class shares** on unlabelled images: removes the model's own
-#   preference, assuming the classes are balanced;
-# - **adjust to the prior that EM estimates** from the unlabelled images (Saerens et al.
-#   2002): for a test set whose class frequencies differ from what the model assumes — a
-#   *label shift*, here a long-tailed version of the held-out images, frequencies falling
-#   tenfold from the most to the least common class.
+# **Class-prior correction.** A zero-shot classifier spreads its prior evenly over its class
+# names, yet the images in front of it rarely do: the held-out compositions hold 6 of the 48
+# classes. That is a *label shift*, and Bayes' rule says how to correct for it — add the log
+# of the true class frequencies to the logits — if we knew them. Two ways to estimate them
+# from the unlabelled images, both applied to the model's own probabilities (its learned
+# scale; EM assumes probabilities that mean something):
+# - **adjust to the prior that EM estimates** (Saerens et al. 2002): it learns which classes
+#   occur, and how often;
+# - **divide by the predicted class shares**: this removes the model's preference for some
+#   class sentences, but assumes every class name occurs equally often.
 #
-# Each against the plain prediction, paired:
+# The third row repeats EM within the classes present, on a long-tailed subset of the
+# images (frequencies falling tenfold from the most to the least common class). Each against
+# the plain prediction, paired:
 
 # %%
-prior_correction_table(100.0 * cosines, y, seed=SEED)
+display(compact(prior_correction_table(learned_scale(model) * cosines, y, seed=SEED)))
 
 # %% [markdown]
-# A verdict of "no measurable difference" says that the model's mistakes on these images are
-# not a matter of how often each class occurs, and no prior fixes them. Where the model errs
-# more — on sketches, say — the same table can come out otherwise: `prior_correction_table`
-# takes any logits and labels.
+# A correction can only fix mistakes that go to classes that are rarer in these images than
+# the model assumes; where the verdict is "no measurable difference", the mistakes are of
+# another kind. `prior_correction_table` takes any logits and labels: try it on other splits.
 
 # %% [markdown]
 # ## 7 · Explorer: try your own prompts
@@ -355,19 +355,17 @@ pd.DataFrame([(bank[t], round(acc, 3)) for t, acc in greedy_templates(features[h
              columns=["template added", "validation top-1"])
 
 # %% [markdown]
-# **Exercise 3.** On the long-tailed images, compare the class frequencies the model
-# predicts, before and after each correction, with the true ones: which correction moves
-# them towards the truth, and why does dividing by the predicted shares move them away?
+# **Exercise 3.** On the held-out images, compare the class frequencies the model predicts
+# over all its class names, before and after each correction, with the true ones: which
+# correction moves them towards the truth, and why does dividing by the predicted shares
+# move them away?
 
 # %% tags=["solution"]
 # Exercise 3: how far each predicted class distribution is from the truth (total variation).
-present = np.unique(y)
-logits = 100.0 * cosines[:, present]
-long_tail = imbalanced_rows(np.searchsorted(present, y), max_ratio=10, seed=SEED)
-truth = np.bincount(np.searchsorted(present, y[long_tail]), minlength=len(present)) / len(long_tail)
-for name, scores_ in ((_("as is"), logits[long_tail]),
-                      (_("adjusted to the EM prior"), adjust_to_prior(logits[long_tail], em_prior(logits[long_tail]))),
-                      (_("divided by predicted shares"), prior_correction(logits[long_tail], logits[long_tail]))):
-    predicted = np.bincount(scores_.argmax(1).numpy(), minlength=len(present)) / len(long_tail)
+logits = learned_scale(model) * cosines
+truth = np.bincount(y, minlength=logits.shape[1]) / len(y)
+for name, scores_ in ((_("as is"), logits), (_("adjusted to the EM prior"), adjust_to_prior(logits, em_prior(logits))),
+                      (_("divided by predicted shares"), prior_correction(logits, logits))):
+    predicted = np.bincount(scores_.argmax(1).numpy(), minlength=logits.shape[1]) / len(y)
     print(f"{name:>28}: " + _("total variation from the true class frequencies {distance:.3f}",
                                distance=0.5 * np.abs(predicted - truth).sum()))

@@ -56,18 +56,19 @@ def test_an_unknown_language_is_refused_in_one_line():
 
 def test_labels_built_from_data_are_translated_by_their_pattern_fields_included():
     assert lookup("gap (dark − light)", "ko") == "격차 (어두운 배경 − 밝은 배경)"
-    assert lookup("long-tailed (10x): adjusted to the EM prior", "ko") == "롱테일 (10배): EM 사전 확률에 맞춤"
+    assert lookup("6 classes present, long-tailed (10x): adjusted to the EM prior", "ko") \
+        == "이미지에 있는 클래스 6개만, 롱테일 (10배): EM 사전 확률에 맞춤"
     assert lookup("20,000 pairs", "ko") == "20,000쌍"
     assert lookup("shapes-cnn-tiny", "ko") == "shapes-cnn-tiny"            # a name: as it is
 
 
 # --- numbers and verdicts ---------------------------------------------------------------------
 def test_a_difference_of_percentages_is_written_with_percentage_points_in_korean():
-    assert points(0.032, lang="en") == "+3.2%" and points(-0.032, lang="ko") == "-3.2%p"
+    assert points(0.032, lang="en") == "+3.2 pt" and points(-0.032, lang="ko") == "-3.2%p"
 
 
 def test_verdicts_in_both_languages_follow_the_interval():
-    assert verdict(0.032, 0.01, 0.051) == "helps: +3.2% [+1.0%, +5.1%], the interval lies above 0"
+    assert verdict(0.032, 0.01, 0.051) == "helps: +3.2 pt [+1.0 pt, +5.1 pt], the interval lies above 0"
     assert verdict(0.032, 0.01, 0.051, lang="ko") == "도움이 됨: +3.2%p [+1.0%p, +5.1%p], 구간이 0보다 위에 있음"
     assert verdict(0.01, -0.01, 0.03, lang="ko").startswith("측정할 수 있는 차이 없음")
     set_language("ko")

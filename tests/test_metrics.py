@@ -170,8 +170,8 @@ def test_imbalanced_rows_fall_geometrically():
 
 def test_em_recovers_the_class_prior_of_unlabelled_data():
     """Saerens et al.'s EM, on data drawn from a known label shift, against the prior it was
-    drawn with; adjusting to it helps on that shift, dividing by the predicted shares does not."""
-    from clipviz.evaluation.metrics import em_prior, prior_correction_table
+    drawn with."""
+    from clipviz.evaluation.metrics import em_prior
 
     rng = np.random.default_rng(0)
     prior = np.array([0.4, 0.25, 0.15, 0.1, 0.06, 0.04])
@@ -180,8 +180,20 @@ def test_em_recovers_the_class_prior_of_unlabelled_data():
     points = means[target] + rng.normal(0, 1, (len(target), 4))
     logits = -0.5 * ((points[:, None, :] - means[None]) ** 2).sum(-1)      # log p(x | y): no prior in them
     assert np.abs(em_prior(logits) - prior).max() < 0.02
-    balanced = np.concatenate([np.flatnonzero(target == c)[:300] for c in range(6)])
-    table = prior_correction_table(torch.tensor(logits[balanced]), target[balanced], max_ratio=10)
-    em, divided = table.iloc[1], table.iloc[2]
-    assert em["low"] > 0 and divided["high"] < 0
-    assert table["classes"].tolist() == [6, 6, 6]
+
+
+def test_prior_correction_helps_under_a_label_shift_when_the_prior_is_estimated():
+    """Twelve classes scored, six occurring (balanced): the EM prior finds the six and helps,
+    dividing by the predicted shares (a balanced prior over all twelve) hurts; within the six,
+    a long-tailed subset gains from the EM prior too."""
+    from clipviz.evaluation.metrics import prior_correction_table
+
+    rng = np.random.default_rng(0)
+    means = rng.normal(0, 1, (12, 4))
+    target = np.repeat(np.arange(0, 12, 2), 300)                           # every other class: six occur
+    points = means[target] + rng.normal(0, 1, (len(target), 4))
+    logits = -0.5 * ((points[:, None, :] - means[None]) ** 2).sum(-1)      # log p(x | y): no prior in them
+    table = prior_correction_table(torch.tensor(logits), target, max_ratio=10)
+    shift_em, shift_divided, long_tail_em = (table.iloc[k] for k in range(3))
+    assert shift_em["low"] > 0 and shift_divided["high"] < 0 and long_tail_em["low"] > 0
+    assert table["classes"].tolist() == [12, 12, 6] and table["images"].tolist()[:2] == [1800, 1800]

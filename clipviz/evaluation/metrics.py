@@ -287,34 +287,46 @@ def calibration_comparison(cosines, target, validation, scales: dict, n_bins: in
 
 def prior_correction_table(logits, target, max_ratio: float = 10.0, seed: int = 0) -> pd.DataFrame:
     """What class-prior correction does, in three cases, each scored against the plain
-    zero-shot prediction with a paired interval. Only the classes present in `target` are
-    classes here (a correction that spreads the prior over absent classes pushes every
-    present one down). The cases: the images as they are (balanced), corrected for the
-    model's own preference (dividing by its predicted class shares); a long-tailed subset
-    (class frequencies falling by `max_ratio`, a label shift), adjusted to its prior as EM
-    estimates it from the unlabelled images (Saerens et al. 2002); and the same subset
-    divided by the predicted class shares, which assumes the wrong (balanced) prior.
+    zero-shot prediction with a paired interval.
+
+    1. A label shift: the classifier spreads its prior evenly over all its class names,
+       while the images hold some of them only (on held-out compositions, 6 of 48). Adjusted
+       to the prior EM estimates from the unlabelled images (Saerens et al. 2002), which
+       learns which classes occur without being told.
+    2. The same images divided by the predicted class shares: this removes the model's own
+       preference but assumes every class name occurs equally often, wrong here.
+    3. The classes present only, in a long-tailed subset (frequencies falling by
+       `max_ratio`), adjusted to the EM prior: the shift within the classes that occur.
 
     Args:
-        logits: (N, C) zero-shot logits (scale × cosine) over all classes; target: (N,).
+        logits: (N, C) zero-shot logits (scale × cosine) over all class names; target: (N,).
     """
     from ..stats import paired_delta_ci, verdict
 
     target = _as_numpy(target).astype(int)
+    logits = torch.as_tensor(_as_numpy(logits), dtype=torch.float32)                  # (N, C)
     present = np.unique(target)
-    logits = torch.as_tensor(_as_numpy(logits), dtype=torch.float32)[:, present]     # (N, C present)
-    target = np.searchsorted(present, target)
-    long_tail = imbalanced_rows(target, max_ratio, seed)
-    cases = {"balanced: divided by the predicted class shares": (np.arange(len(target)), prior_correction),
-             f"long-tailed ({max_ratio:g}x): adjusted to the EM prior":
-                 (long_tail, lambda z, u: adjust_to_prior(z, em_prior(u))),
-             f"long-tailed ({max_ratio:g}x): divided by the predicted class shares": (long_tail, prior_correction)}
+    present_target = np.searchsorted(present, target)                                  # (N,) in 0..len(present)
+    long_tail = imbalanced_rows(present_target, max_ratio, seed)
+
+    def em(z):        # the correction that estimates the prior from the same unlabelled images
+        return adjust_to_prior(z, em_prior(z))
+
+    def divided(z):   # the correction that assumes every class is equally frequent
+        return prior_correction(z, z)
+
+    shift = f"{logits.shape[1]} class names, {len(present)} in the images"
+    everything = np.arange(len(target))
+    cases = {f"{shift}: adjusted to the EM prior": (logits, target, everything, em),
+             f"{shift}: divided by the predicted class shares": (logits, target, everything, divided),
+             f"{len(present)} classes present, long-tailed ({max_ratio:g}x): adjusted to the EM prior":
+                 (logits[:, present], present_target, long_tail, em)}
     rows = {}
-    for name, (kept, correct_for) in cases.items():
-        before = logits[kept].argmax(1).numpy() == target[kept]
-        after = correct_for(logits[kept], logits[kept]).argmax(1).numpy() == target[kept]
+    for name, (scores, labels, kept, correct_for) in cases.items():
+        before = scores[kept].argmax(1).numpy() == labels[kept]
+        after = correct_for(scores[kept]).argmax(1).numpy() == labels[kept]
         delta, low, high = paired_delta_ci(after, before, seed=seed)
-        rows[name] = {"images": len(kept), "classes": len(present), "as is": before.mean(),
+        rows[name] = {"images": len(kept), "classes": scores.shape[1], "as is": before.mean(),
                       "corrected": after.mean(), "delta": delta, "low": low, "high": high,
                       "verdict": verdict(delta, low, high)}
-    return pd.DataFrame(rows).T
+    return pd.DataFrame.from_dict(rows, orient="index")

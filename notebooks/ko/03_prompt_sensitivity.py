@@ -49,8 +49,8 @@ from IPython.display import display
 from clipviz.analysis.prompt_effects import CONTROLS, EFFECTS, ensemble_comparison, measure_effects, shape_outcomes
 from clipviz.core.model import trained_tokens
 from clipviz.evaluation.embed import encode_images
-from clipviz.evaluation.metrics import (adjust_to_prior, calibration_comparison, em_prior, imbalanced_rows,
-                                        prior_correction, prior_correction_table)
+from clipviz.evaluation.metrics import (adjust_to_prior, calibration_comparison, em_prior, prior_correction,
+                                        prior_correction_table)
 from clipviz.evaluation.zeroshot import (PHOTO_TEMPLATE, class_targets, correct, ensemble, greedy_templates,
                                          learned_scale, load_templates, per_template_top1, template_class_means, top1,
                                          untrained_words, zero_shot_classifier)
@@ -199,17 +199,17 @@ display(ece.round(4))
 viz.reliability_diagram(tables);
 
 # %% [markdown]
-# **클래스 사전 확률 보정.** 제로샷 분류기는 각 클래스가 얼마나 자주 나오는지 아무것도 가정하지 않지만, 나름의 선호가 있습니다. 어떤 클래스 문장은 다른 문장보다 더 많은 이미지를 끌어당깁니다. 보정 방법 두 가지와 각각이 도움이 되는 경우를 봅니다. 이 이미지들에 실제로 나오는 클래스만 대상으로 합니다(나오지 않는 클래스에까지 사전 확률을 나누어 주면, 나오는 클래스가 모두 밀려납니다):
-# - 라벨 없는 이미지에서 **예측된 클래스 비율로 나누기**: 클래스가 균형을 이룬다고 가정하고, 모델 자신의 선호를 없앱니다;
-# - 라벨 없는 이미지에서 **EM이 추정한 사전 확률에 맞추기**(Saerens 외 2002): 클래스 빈도가 모델의 가정과 다른 테스트 세트를 위한 방법입니다. 이런 경우를 *라벨 이동*(label shift)이라 하며, 여기서는 처음 보는 조합의 이미지를 롱테일로 만들어, 가장 흔한 클래스에서 가장 드문 클래스까지 빈도가 10배 줄어들게 했습니다.
+# **클래스 사전 확률 보정.** 제로샷 분류기는 사전 확률을 모든 클래스 이름에 고르게 나누어 두지만, 눈앞의 이미지는 좀처럼 그렇지 않습니다. 처음 보는 조합의 이미지에는 48개 클래스 가운데 6개만 나옵니다. 이것이 *라벨 이동*(label shift)이며, 실제 클래스 빈도를 안다면 그 로그를 로짓에 더하면 된다고 베이즈 정리가 알려 줍니다. 라벨 없는 이미지에서 그 빈도를 추정하는 두 방법을 봅니다. 둘 다 모델 자신의 확률(학습된 스케일)에 적용합니다. EM은 확률이 의미를 가진다고 가정하기 때문입니다:
+# - **EM이 추정한 사전 확률에 맞추기**(Saerens 외 2002): 어떤 클래스가 얼마나 자주 나오는지를 스스로 알아냅니다;
+# - **예측된 클래스 비율로 나누기**: 어떤 클래스 문장을 더 좋아하는 모델의 선호를 없애지만, 모든 클래스 이름이 똑같이 자주 나온다고 가정합니다.
 #
-# 각각을 보정하지 않은 예측과 짝지어 비교합니다:
+# 세 번째 행은 실제로 나오는 클래스만 두고, 가장 흔한 클래스에서 가장 드문 클래스까지 빈도가 10배 줄어드는 롱테일 이미지로 EM을 다시 적용합니다. 각각을 보정하지 않은 예측과 짝지어 비교합니다:
 
 # %%
-prior_correction_table(100.0 * cosines, y, seed=SEED)
+display(compact(prior_correction_table(learned_scale(model) * cosines, y, seed=SEED)))
 
 # %% [markdown]
-# 판정이 "측정 가능한 차이가 없음"이라면, 이 이미지들에서 모델이 틀리는 이유는 클래스가 얼마나 자주 나오느냐의 문제가 아니며 어떤 사전 분포로도 고쳐지지 않는다는 뜻입니다. 모델이 더 많이 틀리는 곳, 예를 들어 스케치에서는 같은 표가 다르게 나올 수 있습니다. `prior_correction_table`은 어떤 로짓과 라벨이든 받습니다.
+# 보정이 고칠 수 있는 것은, 이 이미지들에서 모델이 가정하는 것보다 드문 클래스로 간 실수뿐입니다. 판정이 "측정할 수 있는 차이 없음"이라면 실수의 종류가 다른 것입니다. `prior_correction_table`은 어떤 로짓과 라벨이든 받으니, 다른 분할에서도 시험해 보세요.
 
 # %% [markdown]
 # ## 7 · 탐색기: 직접 프롬프트를 시험해 보기
@@ -280,17 +280,14 @@ pd.DataFrame([(bank[t], round(acc, 3)) for t, acc in greedy_templates(features[h
              columns=["template added", "validation top-1"])
 
 # %% [markdown]
-# **연습 문제 3.** 롱테일 이미지에서, 모델이 예측한 클래스 빈도를 각 보정 전후로 실제 빈도와 비교해 보세요. 어느 보정이 예측을 실제 쪽으로 옮기며, 예측된 비율로 나누는 보정은 왜 오히려 멀어지게 할까요?
+# **연습 문제 3.** 처음 보는 조합의 이미지에서, 모델이 모든 클래스 이름에 대해 예측한 클래스 빈도를 각 보정 전후로 실제 빈도와 비교해 보세요. 어느 보정이 예측을 실제 쪽으로 옮기며, 예측된 비율로 나누는 보정은 왜 오히려 멀어지게 할까요?
 
 # %% tags=["solution"]
 # Exercise 3: how far each predicted class distribution is from the truth (total variation).
-present = np.unique(y)
-logits = 100.0 * cosines[:, present]
-long_tail = imbalanced_rows(np.searchsorted(present, y), max_ratio=10, seed=SEED)
-truth = np.bincount(np.searchsorted(present, y[long_tail]), minlength=len(present)) / len(long_tail)
-for name, scores_ in ((_("as is"), logits[long_tail]),
-                      (_("adjusted to the EM prior"), adjust_to_prior(logits[long_tail], em_prior(logits[long_tail]))),
-                      (_("divided by predicted shares"), prior_correction(logits[long_tail], logits[long_tail]))):
-    predicted = np.bincount(scores_.argmax(1).numpy(), minlength=len(present)) / len(long_tail)
+logits = learned_scale(model) * cosines
+truth = np.bincount(y, minlength=logits.shape[1]) / len(y)
+for name, scores_ in ((_("as is"), logits), (_("adjusted to the EM prior"), adjust_to_prior(logits, em_prior(logits))),
+                      (_("divided by predicted shares"), prior_correction(logits, logits))):
+    predicted = np.bincount(scores_.argmax(1).numpy(), minlength=logits.shape[1]) / len(y)
     print(f"{name:>28}: " + _("total variation from the true class frequencies {distance:.3f}",
                                distance=0.5 * np.abs(predicted - truth).sum()))
