@@ -195,3 +195,19 @@ def test_reading_in_worker_processes_gives_the_batches_of_the_reading_thread():
     assert len(in_thread) == len(in_workers) == 4
     for (a, rows_a), (b, rows_b) in zip(in_thread, in_workers):
         assert torch.equal(a, b) and torch.equal(rows_a, rows_b)
+
+
+def test_small_cpu_batches_run_in_fp32_where_bf16_would_be_slower():
+    """bf16 autocast pays on a CPU from CPU_BF16_MIN_BATCH images up; a smaller batch asked for
+    in bf16 gives exactly the fp32 features, a batch that size or more differs in low bits."""
+    from clipviz.core.device import CPU_BF16_MIN_BATCH, bf16_pays
+
+    cpu = torch.device("cpu")
+    assert not bf16_pays(cpu, CPU_BF16_MIN_BATCH - 1) and bf16_pays(cpu, CPU_BF16_MIN_BATCH)
+    assert bf16_pays(torch.device("meta"), 1)
+    model, _, _ = create_model("shapes-cnn-tiny", seed=0, device="cpu")
+    world = clipviz.ShapesWorld()
+    small, large = world.dataset("test", n=8, seed=1), world.dataset("test", n=CPU_BF16_MIN_BATCH, seed=1)
+    assert torch.equal(encode_images(model, small, precision="bf16"), encode_images(model, small, precision="fp32"))
+    assert not torch.equal(encode_images(model, large, precision="bf16", batch_size=CPU_BF16_MIN_BATCH),
+                           encode_images(model, large, precision="fp32", batch_size=CPU_BF16_MIN_BATCH))

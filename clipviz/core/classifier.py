@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .device import autocast
+from .device import autocast, bf16_pays
 from .model import image_mean_std, image_size, resolve_precision
 from ..seed import seed_everything
 from .train import FINE_TUNE, SCRATCH, TrainConfig, batch_indices, make_optimizer, warmup_cosine
@@ -122,13 +122,13 @@ def train_classifier(net: ImageClassifier, dataset, target, config: TrainConfig,
 
 @torch.inference_mode()
 def predict(net: ImageClassifier, dataset, batch_size: int = 256, precision: str = "auto") -> np.ndarray:
-    """(N,) the class `net` gives each pair's image (bf16 autocast where fast, as `embed.encode_images`)."""
+    """(N,) the class `net` gives each pair's image (bf16 autocast where it pays, as `embed.encode_images`)."""
     net.eval()
     device = next(net.parameters()).device
     bf16 = resolve_precision(precision, device) == "bf16"
     out = []
     for i in range(0, len(dataset), batch_size):
         images = dataset.image_batch(range(i, min(i + batch_size, len(dataset))), net.image_size).to(device)
-        with autocast(device, bf16):
+        with autocast(device, bf16 and bf16_pays(device, len(images))):
             out.append(net(images).argmax(1).cpu())
     return torch.cat(out).numpy()

@@ -114,6 +114,21 @@ def loader_workers(device: torch.device, reads_files: bool) -> int:
     return max(1, min(8, (os.cpu_count() or 1) // per_node - 1))
 
 
+CPU_BF16_MIN_BATCH = 64   # images per batch from which bf16 autocast beats fp32 on a CPU
+
+
+def bf16_pays(device: torch.device, images: int) -> bool:
+    """Whether a batch of `images` images is worth running in bf16 autocast on `device`.
+
+    On a GPU, always. On a CPU only from `CPU_BF16_MIN_BATCH` images up: for ViT-B-32 a batch
+    of 4 to 32 images runs 1.1-6x slower in bf16 than in fp32 (the attention's projections
+    take a slow bf16 path there), 64 images 0.64x, 128 images 0.49x
+    (benchmarks/bench_cpu_bf16.py → results/cpu_bf16.json); the tiny embedded models barely
+    differ either way.
+    """
+    return torch.device(device).type != "cpu" or images >= CPU_BF16_MIN_BATCH
+
+
 def autocast(device: torch.device, enabled: bool):
     """bf16 autocast on `device` when enabled, else no context at all (torch.autocast refuses
     device types it has no autocast for, such as "meta", even when disabled)."""

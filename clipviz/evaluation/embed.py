@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from ..data import loaded
 from .._paths import cache_dir, save_atomic
-from ..core.device import autocast, device_of, loader_workers
+from ..core.device import autocast, bf16_pays, device_of, loader_workers
 from ..core.model import encode_text, image_size, model_input, resolve_precision, tokenize, trim_padding
 
 
@@ -27,7 +27,8 @@ def encode_images(model, dataset, batch_size: int = 256, progress: bool | None =
     workers and in-memory images are copied at their stored size from pinned memory, then
     resized and normalised on the GPU (`core.model.model_input`).
     precision: "auto" runs the tower in bf16 autocast where the hardware is fast at it, as
-    training does ("fp32" for exact comparisons). A progress bar appears for more than a few
+    training does ("fp32" for exact comparisons); on a CPU only batches of
+    `CPU_BF16_MIN_BATCH` images and more, where it pays (`core.device.bf16_pays`). A progress bar appears for more than a few
     batches unless `progress=False`.
     """
     model.eval()
@@ -42,7 +43,7 @@ def encode_images(model, dataset, batch_size: int = 256, progress: bool | None =
     reader = loaded(lambda rows: dataset.image_batch(rows, read_size), batches,
                     workers=loader_workers(device, dataset.reads_files), pin=device.type == "cuda")
     for images in tqdm(reader, total=len(batches), desc="encoding images", disable=not show, leave=False):
-        with autocast(device, bf16):
+        with autocast(device, bf16 and bf16_pays(device, len(images))):
             chunks.append(model.encode_image(model_input(model, images, device)).float())
     features = F.normalize(torch.cat(chunks), dim=-1).cpu()
     return features[torch.from_numpy(pair_to_unique.reshape(-1))]
