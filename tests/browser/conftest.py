@@ -25,6 +25,7 @@ LAB_SETTINGS = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"
 
 # nbmake runs the defaults; here the page matters, not how long notebook 01 trains
 PARAMETER_OVERRIDES = {"01_train_clip_on_a_subset": "\nLIVE_STEPS = 60",
+                       "03_prompt_sensitivity": "\nN_EVAL = 500\nEFFECT_IMAGES = 1000",
                        "05_transfer_and_robustness": "\nN_POOL = 600\nN_EVAL = 300\nSHOTS = (1, 2, 4)\nDRAWS = 2\nN_WISE = 100",
                        "06_what_clip_sees": "\nN_EVAL = 300"}
 

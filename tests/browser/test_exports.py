@@ -152,8 +152,9 @@ def test_every_slide_of_every_deck_fits_the_canvas_without_console_errors(browse
             page.evaluate(f"(() => {{ const s = Reveal.getSlides()[{number}], i = Reveal.getIndices(s);"
                           f" Reveal.slide(i.h, i.v); }})()")
             page.wait_for_function("Reveal.getCurrentSlide().dataset.fit !== undefined")
-            page.wait_for_timeout(150)
-            page.evaluate("document.fonts.ready.then(() => true)")   # Hangul loads when first shown          # the slide transition and a refit after widgets render
+            # two frames drawn since the slide changed (transitions are off): its layout and refit done
+            page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+            page.evaluate("document.fonts.ready.then(() => true)")   # Hangul loads when first shown
             box = page.evaluate(CONTENT_BOX)
             where = f"{name} slide {number + 1}/{total}"
             if box["bottom"] > box["height"] + 1 or box["right"] > box["width"] + 1:
