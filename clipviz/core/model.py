@@ -191,7 +191,8 @@ def add_trained_tokens(model, tokens: torch.Tensor) -> None:
 
 
 def trim_padding(tokens: torch.Tensor) -> torch.Tensor:
-    """(N, L) host tokens → (N, l): cut after the longest caption's end token (at least 1)."""
+    """(N, L) host tokens (a tensor or a numpy array) → (N, l): cut after the longest
+    caption's end token (at least 1)."""
     return tokens[:, :max(1, int((tokens != 0).sum(1).max()))]
 
 
