@@ -3,7 +3,7 @@ model's own paired intervals, the default model's accuracy (by style) and notebo
 run, notebook 04's bias pair, and the template words each model never trained: what notebook
 03 and the ShapesWorld design are judged by. Writes results/prompts.json.
 
-    python benchmarks/bench_prompts.py [--seeds 8] [--n 6000]
+    python benchmarks/bench_prompts.py [--seeds 8] [--n 6000] [--only default_model,live_run]
 
 The shipped seed (the default recipe's, 0) is fixed before anything is measured; the other
 seeds train the same recipe with another `TrainConfig.seed` (its initialisation and batch
@@ -12,6 +12,7 @@ order) on the same world, and are cached like the embedded models.
 
 import argparse
 import dataclasses
+import json
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import jupytext
 import numpy as np
 import torch
 
-from common import top1, write
+from common import RESULTS, top1, write
 
 from clipviz.analysis import audit
 from clipviz.analysis.prompt_effects import CONTROLS, DESCRIPTIONS, EFFECTS, class_outcomes, effect_differences, shape_outcomes
@@ -139,23 +140,41 @@ def bias_gaps() -> dict:
     return gaps
 
 
+SECTIONS = ("effects", "untrained_template_words", "default_model", "live_run", "bias")
+
+
+def measure(section: str, args) -> dict:
+    """One section of results/prompts.json."""
+    if section == "effects":
+        return summarise(*effects_across_seeds(args.seeds, args.n))
+    if section == "untrained_template_words":
+        return untrained_template_words()
+    if section == "default_model":
+        model, _, tokenizer = pretrained(DEFAULT_MODEL)
+        return {**accuracy(model, tokenizer, recipe(DEFAULT_MODEL).make_world()),
+                "train_seconds": float(training_history(DEFAULT_MODEL).seconds.iloc[-1])}
+    if section == "live_run":
+        start = time.perf_counter()
+        return {**live_run(), "wall_seconds": time.perf_counter() - start}
+    return bias_gaps()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=8, help="training seeds of the default recipe (0 is shipped)")
     parser.add_argument("--n", type=int, default=6000, help="test images per effect and seed")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help="sections to measure, comma-separated; the others are kept from results/prompts.json")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    per_seed, shipped = effects_across_seeds(args.seeds, args.n)
-    model, _, tokenizer = pretrained(DEFAULT_MODEL)
-    figures = {"effects": summarise(per_seed, shipped), "untrained_template_words": untrained_template_words(),
-               "default_model": {**accuracy(model, tokenizer, recipe(DEFAULT_MODEL).make_world()),
-                                 "train_seconds": float(training_history(DEFAULT_MODEL).seconds.iloc[-1])}}
-    start = time.perf_counter()
-    figures["live_run"] = live_run()
-    figures["live_run"]["wall_seconds"] = time.perf_counter() - start
-    figures["bias"] = bias_gaps()
-    for section, values in figures.items():
-        print(section, values)
+    chosen = args.only.split(",")
+    if unknown := set(chosen) - set(SECTIONS):
+        parser.error(f"unknown sections {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
+    stored = RESULTS / "prompts.json"
+    kept = {k: v for k, v in json.loads(stored.read_text()).items() if k in SECTIONS} if stored.exists() else {}
+    figures = {section: measure(section, args) if section in chosen else kept[section] for section in SECTIONS}
+    for section in chosen:
+        print(section, figures[section])
     write("prompts", figures)
 
 
