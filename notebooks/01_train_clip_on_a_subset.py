@@ -41,7 +41,7 @@ DATA = "shapes"                  # "shapes", "csv:PATH", "folder:PATH" or "wds:S
 PICTURES = "clip art"            # ShapesWorld's subset: "clip art" (flat, clean) or "all" (every style and
                                  # picture quality, as the embedded models saw: ~800 steps to learn)
 SUBSET_SIZE = 20000              # training pairs for the live run below
-LIVE_STEPS = 340                 # steps of the live run (about 40 s; 0 keeps PRETRAINED as it is)
+LIVE_STEPS = 400                 # steps of the live run (about 35-45 s; 0 keeps PRETRAINED as it is)
 BATCH_SIZE = 128
 DEVICE = "auto"                  # "auto": a GPU when there is one (CUDA, Apple's MPS), else the CPU
 LANGUAGE = "en"                  # "en" or "ko": the language of the printed sentences, tables and figures

@@ -34,7 +34,7 @@ DATA = "shapes"                  # "shapes", "csv:PATH", "folder:PATH" 또는 "w
 PICTURES = "clip art"            # ShapesWorld의 부분집합: "clip art"(평면, 깨끗함) 또는 "all"(내장 모델이 본
                                  # 모든 스타일과 화질: 배우는 데 약 800스텝)
 SUBSET_SIZE = 20000              # 아래 실시간 학습에 쓸 학습 쌍의 수
-LIVE_STEPS = 340                 # 실시간 학습의 스텝 수 (약 40초; 0이면 PRETRAINED를 그대로 둠)
+LIVE_STEPS = 400                 # 실시간 학습의 스텝 수 (약 35~45초; 0이면 PRETRAINED를 그대로 둠)
 BATCH_SIZE = 128
 DEVICE = "auto"                  # "auto": GPU(CUDA, Apple의 MPS)가 있으면 GPU, 없으면 CPU
 LANGUAGE = "ko"                  # "en" 또는 "ko": 출력되는 문장, 표, 그림의 언어
