@@ -122,6 +122,8 @@ def compact(table, digits: int = 3):
             out[name] = [f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
                          for v, lo, hi in zip(table[name].astype(float), table[low].astype(float),
                                               table[high].astype(float))]
-        else:
-            out[name] = table[name].round(digits) if pd.api.types.is_float_dtype(table[name]) else table[name]
+        else:   # numbers, also in a column of mixed type (a transposed table), rounded; the rest as it is
+            numbers = pd.to_numeric(table[name], errors="coerce")
+            plain = numbers.isna().any() or pd.api.types.is_bool_dtype(numbers)
+            out[name] = table[name] if plain else numbers.round(digits)
     return pd.DataFrame(out, index=table.index)

@@ -262,7 +262,9 @@ viz.reliability_diagram(tables);
 # the plain prediction, paired:
 
 # %%
-display(compact(prior_correction_table(learned_scale(model) * cosines, y, seed=SEED)))
+corrections = prior_correction_table(learned_scale(model) * cosines, y, seed=SEED)
+display(compact(corrections.drop(columns="verdict")))
+print("\n".join(f"{_(case)}: {row['verdict']}" for case, row in corrections.iterrows()))
 
 # %% [markdown]
 # A correction can only fix mistakes that go to classes that are rarer in these images than

@@ -89,3 +89,13 @@ def test_hierarchical_interval_widens_when_the_groups_disagree():
     _, low2, high2 = hierarchical_ci(disagree)
     assert high2 - low2 > 3 * (high - low)           # the seeds' spread, not only the images', sets its width
     assert hierarchical_ci([np.full(5, 0.3), np.full(7, 0.3)]) == pytest.approx((0.3, 0.3, 0.3))
+
+
+def test_compact_rounds_numbers_also_in_a_column_of_mixed_type():
+    import pandas as pd
+
+    from clipviz.stats import compact
+
+    rows = {"head": {"grid": "8x8", "IoU": 0.608123, "true mask's IoU": 0.749088}}
+    shown = compact(pd.DataFrame(rows).T)          # a transposed table: every column holds objects
+    assert shown.loc["head"].tolist() == ["8x8", 0.608, 0.749]

@@ -51,3 +51,22 @@ def test_panels_laid_out_in_a_notebook_draw_hangul():
     missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
     assert hangul_font() and missing == []
     plt.close(fig)
+
+
+def test_shot_curves_bound_an_unreached_zero_shot_by_the_largest_k_measured():
+    """A zero-shot above every k-shot probe is worth "more than" the largest k measured (16),
+    as the table says, not the all-images probe's mean pool (48 here)."""
+    import numpy as np
+    import pandas as pd
+
+    from clipviz.analysis.transfer import shots_summary
+    from clipviz.teaching import viz
+
+    rows = [{"style": "flat", "shots": k, "draw": d, "acc1": 0.5 + 0.02 * np.log2(k), "all_images": False}
+            for k in (1, 2, 4, 8, 16) for d in range(2)]
+    curves = pd.DataFrame(rows + [{"style": "flat", "shots": 47.6, "draw": 0, "acc1": 0.7, "all_images": True}])
+    summary = shots_summary(curves, {"flat": 0.9}, chance=0.1)
+    fig = viz.shot_curves(curves, summary)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["flat: zero-shot ≈ more than 16 shots"]
+    plt.close(fig)

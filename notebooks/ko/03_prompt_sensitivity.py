@@ -206,7 +206,9 @@ viz.reliability_diagram(tables);
 # 세 번째 행은 실제로 나오는 클래스만 두고, 가장 흔한 클래스에서 가장 드문 클래스까지 빈도가 10배 줄어드는 롱테일 이미지로 EM을 다시 적용합니다. 각각을 보정하지 않은 예측과 짝지어 비교합니다:
 
 # %%
-display(compact(prior_correction_table(learned_scale(model) * cosines, y, seed=SEED)))
+corrections = prior_correction_table(learned_scale(model) * cosines, y, seed=SEED)
+display(compact(corrections.drop(columns="verdict")))
+print("\n".join(f"{_(case)}: {row['verdict']}" for case, row in corrections.iterrows()))
 
 # %% [markdown]
 # 보정이 고칠 수 있는 것은, 이 이미지들에서 모델이 가정하는 것보다 드문 클래스로 간 실수뿐입니다. 판정이 "측정할 수 있는 차이 없음"이라면 실수의 종류가 다른 것입니다. `prior_correction_table`은 어떤 로짓과 라벨이든 받으니, 다른 분할에서도 시험해 보세요.
