@@ -1,10 +1,10 @@
 """bf16 autocast against fp32 on the CPU, per batch size: where bf16 starts to pay.
 
-Autocast casts every weight to bf16 anew in each autocast region (each batch), so on a
-CPU without AMX — bf16 matmuls about 2.2x fp32 — it pays only for batches big enough
-that the faster matmuls outweigh the cast. Measured on ViT-B-32 (the largest tower the
-notebooks meet) and the default embedded model, image and text towers, medians of
-5 alternating repeats; clipviz's CPU_BF16_MIN_BATCH comes from the crossover here.
+On a CPU, bf16 autocast is not faster at every batch size: ViT-B-32's image tower ran
+faster in bf16 on one image, up to 6x slower on 4 to 32 images, and faster again from 64
+(its attention's bf16 projections take a slow path in between). Measured on ViT-B-32 (the
+largest tower the notebooks meet) and the default embedded model, image and text towers,
+medians of 5 alternating repeats; clipviz's CPU_BF16_MIN_BATCH comes from the crossover here.
 """
 
 import statistics

@@ -109,9 +109,8 @@ transfer.accuracy_by_style(by_model).round(3)
 curves, shots = transfer.shots_by_style(model, tokenizer, sets, features, SHOTS, DRAWS, SEED)
 if len(shots):
     viz.shot_curves(curves, shots)
-    largest = max(SHOTS)
-    display(transfer.shots_for_reading(shots, largest))
-    effective = shots["effective shots"]
+    display(transfer.shots_for_reading(shots))
+    effective, largest = shots["effective shots"], shots["largest k"].max()
     print(_("Median effective shots over the styles: {median} labelled images per class (range {low} to {high})."
             "\nThe paper, not measured here: {paper}.", median=transfer.shots_text(effective.median(), largest),
             low=transfer.shots_text(effective.min(), largest), high=transfer.shots_text(effective.max(), largest),
@@ -260,11 +259,10 @@ if world:
 # Exercise 2: effective shots from fewer draws, and from shots up to 8, of the same curves.
 if len(shots):
     zero_shot_top1, chance = shots["zero-shot"].to_dict(), shots["chance"].iloc[0]
-    variants = {"as above": (shots, max(SHOTS)),
-                "3 draws": (transfer.shots_summary(curves[curves["draw"] < 3], zero_shot_top1, chance), max(SHOTS)),
-                "shots up to 8": (transfer.shots_summary(curves[curves["shots"] <= 8], zero_shot_top1, chance), 8)}
-    display(pd.DataFrame({name: [transfer.shots_text(v, largest) for v in table["effective shots"]]
-                          for name, (table, largest) in variants.items()}, index=shots.index))
+    variants = {"as above": shots,
+                "3 draws": transfer.shots_summary(curves[curves["draw"] < 3], zero_shot_top1, chance),
+                "shots up to 8": transfer.shots_summary(curves[curves["shots"] <= 8], zero_shot_top1, chance)}
+    display(pd.DataFrame({name: transfer.shots_texts(table) for name, table in variants.items()}, index=shots.index))
 
 # %% [markdown]
 # **Exercise 3.** WiSE-FT mixes weights, not predictions. Mix the *outputs* instead —

@@ -348,12 +348,14 @@ def shots_by_style(model, tokenizer, sets: StyleSets, features: StyleFeatures, s
 
 def shots_summary(curves: pd.DataFrame, zero_shot: dict, chance: float) -> pd.DataFrame:
     """Per style of `curves` (`shots_by_style`'s): zero-shot top-1, chance, its effective shots
-    (from the k-shot rows), and the probe with all images: its top-1 and images per class."""
+    (from the k-shot rows) and the largest k they measured (infinite effective shots mean "more
+    than that"), and the probe with all images: its top-1 and images per class."""
     rows = {}
     for style, curve in curves.groupby("style", sort=False):
         k_shot, everything = curve[~curve["all_images"]], curve[curve["all_images"]]
         rows[style] = {"zero-shot": zero_shot[style], "chance": chance,
                        "effective shots": effective_shots(k_shot, zero_shot[style], chance),
+                       "largest k": float(k_shot["shots"].max()),
                        "probe, all images": everything["acc1"].mean(), "images per class": everything["shots"].mean()}
     return pd.DataFrame(rows).T
 
@@ -364,11 +366,16 @@ def shots_text(value: float, largest: float, lang: str | None = None) -> str:
     return _("more than {k:g}", lang, k=largest) if math.isinf(value) else f"{value:.1f}"
 
 
-def shots_for_reading(shots: pd.DataFrame, largest: float) -> pd.DataFrame:
+def shots_texts(shots: pd.DataFrame) -> list[str]:
+    """Each style's effective shots of a `shots_summary` table by `shots_text`, bounded by its own largest k."""
+    return [shots_text(value, largest) for value, largest in zip(shots["effective shots"], shots["largest k"])]
+
+
+def shots_for_reading(shots: pd.DataFrame) -> pd.DataFrame:
     """`shots_summary`'s table as read beside a figure: top-1 to three digits, effective shots
-    by `shots_text`, images per class to one decimal (a mean: the pools are not all even)."""
-    table = shots.astype(float).round(3)
-    table["effective shots"] = [shots_text(v, largest) for v in shots["effective shots"]]
+    by `shots_texts`, images per class to one decimal (a mean: the pools are not all even)."""
+    table = shots.drop(columns="largest k").astype(float).round(3)
+    table["effective shots"] = shots_texts(shots)
     table["images per class"] = shots["images per class"].astype(float).round(1)
     return table
 

@@ -90,9 +90,8 @@ transfer.accuracy_by_style(by_model).round(3)
 curves, shots = transfer.shots_by_style(model, tokenizer, sets, features, SHOTS, DRAWS, SEED)
 if len(shots):
     viz.shot_curves(curves, shots)
-    largest = max(SHOTS)
-    display(transfer.shots_for_reading(shots, largest))
-    effective = shots["effective shots"]
+    display(transfer.shots_for_reading(shots))
+    effective, largest = shots["effective shots"], shots["largest k"].max()
     print(_("Median effective shots over the styles: {median} labelled images per class (range {low} to {high})."
             "\nThe paper, not measured here: {paper}.", median=transfer.shots_text(effective.median(), largest),
             low=transfer.shots_text(effective.min(), largest), high=transfer.shots_text(effective.max(), largest),
@@ -215,11 +214,10 @@ if world:
 # Exercise 2: effective shots from fewer draws, and from shots up to 8, of the same curves.
 if len(shots):
     zero_shot_top1, chance = shots["zero-shot"].to_dict(), shots["chance"].iloc[0]
-    variants = {"as above": (shots, max(SHOTS)),
-                "3 draws": (transfer.shots_summary(curves[curves["draw"] < 3], zero_shot_top1, chance), max(SHOTS)),
-                "shots up to 8": (transfer.shots_summary(curves[curves["shots"] <= 8], zero_shot_top1, chance), 8)}
-    display(pd.DataFrame({name: [transfer.shots_text(v, largest) for v in table["effective shots"]]
-                          for name, (table, largest) in variants.items()}, index=shots.index))
+    variants = {"as above": shots,
+                "3 draws": transfer.shots_summary(curves[curves["draw"] < 3], zero_shot_top1, chance),
+                "shots up to 8": transfer.shots_summary(curves[curves["shots"] <= 8], zero_shot_top1, chance)}
+    display(pd.DataFrame({name: transfer.shots_texts(table) for name, table in variants.items()}, index=shots.index))
 
 # %% [markdown]
 # **연습 문제 3.** WiSE-FT는 예측이 아니라 가중치를 섞습니다. 대신 *출력*을 섞어 보세요. 4절에서 가장 좋았던 α로 (1 − α)·logits_zero-shot + α·logits_fine-tuned를 계산합니다. 가중치를 섞은 것만큼 좋은가요? (4절은 스타일마다 처음 `N_WISE`장의 이미지로 각 α를 채점했고, 여기서는 이미지를 모두 채점합니다.)

@@ -27,7 +27,6 @@ def shot_curves(curves, summary, title: str = "linear probes with k labelled ima
             is the probe with all images); summary: `transfer.shots_by_style`'s table.
     """
     colours = _style_colours(list(summary.index))
-    largest_k = curves.loc[~curves["all_images"], "shots"].max()     # the bound effective shots are measured to
     fig, ax = plt.subplots(figsize=(9, 4.8))
     position = lambda k: 1 + np.log2(k)                                          # noqa: E731  k=1 at 1, zero-shot at 0
     for style, row in summary.iterrows():
@@ -36,7 +35,7 @@ def shot_curves(curves, summary, title: str = "linear probes with k labelled ima
         x = position(stats.index.to_numpy(float))
         worth = (_("{style}: zero-shot ≈ {shots:.1f} shots", style=label(style), shots=row["effective shots"])
                  if np.isfinite(row["effective shots"])
-                 else _("{style}: zero-shot ≈ more than {shots:.0f} shots", style=label(style), shots=largest_k))
+                 else _("{style}: zero-shot ≈ more than {shots:.0f} shots", style=label(style), shots=row["largest k"]))
         ax.plot(x, stats["mean"], marker="o", ms=4, color=colours[style], label=worth)
         ax.fill_between(x, stats["mean"] - stats["std"], stats["mean"] + stats["std"], color=colours[style], alpha=0.15)
         ax.plot(0, row["zero-shot"], marker="*", ms=14, color=colours[style], markeredgecolor="0.2", linestyle="")
