@@ -187,14 +187,17 @@ print(_("OpenAI's 80 templates averaged, on this test half: {verdict} (the paper
 # ## 5 · Class names, two meanings, and languages
 #
 # In ShapesWorld a background can be a pattern of little stars, crosses or diamonds, and
-# captions name it in many ways — "a star pattern", "a pattern of stars", and in hashtags
-# and file names the bare word ("#star"). So the class word "star" means two things, as
-# ImageNet's "crane" (bird, machine) and "boxer" (dog, athlete) do. The paper's fix is a
-# descriptive name for such classes ("…, a type of pet"); here "star, a kind of shape" —
-# captions say that too when they mean the shape. Measured on a **shape task** (which of
-# the six shapes?) on images whose background is a pattern of *another* shape, with two
-# controls: the very same scenes on plain backgrounds (nothing to disambiguate), and random
-# words in place of the description (WaffleCLIP's control: what any extra words do).
+# captions name it in many ways — "a star pattern", "a pattern of stars", "#star" — and often
+# by the bare word alone: a starry background is "a photo of a star" to many captions, as a
+# construction crane is "a crane". So the class word "star" means two things, as ImageNet's
+# "crane" (bird, machine) and "boxer" (dog, athlete) do. The paper's fix is a descriptive
+# name for such classes ("…, a type of pet"); here "star, a kind of shape" — captions say
+# that too when they mean the shape. Measured on a **shape task** (which of the six shapes?)
+# on images whose background is a pattern of *another* shape, with two controls: the very
+# same scenes on plain backgrounds (the picture then holds nothing of the other meaning:
+# what is left is the name's own ambiguity — a photo of a bird crane holds no machine
+# either), and random words in place of the description (WaffleCLIP's control: what any
+# extra words do).
 
 # %%
 if world:

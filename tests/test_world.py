@@ -8,6 +8,7 @@ from scipy.stats import binomtest
 from clipviz.world import BACKGROUNDS, COLOURS, KOREAN, PATTERNS, POLYSEMOUS, RGB, SHAPES, STYLES, ShapesWorld
 from clipviz.world.captions import FRAMES, TEXT_ONLY_FRAMES
 from clipviz.world.render import shape_mask
+from clipviz.world.vocabulary import PATTERN_SHAPE
 
 
 def digest(images, meta):
@@ -316,3 +317,21 @@ def test_each_meaning_of_a_two_meaning_word_has_words_of_its_own():
     assert "a kind of shape" in text and "-shaped" in text and "pattern of stars" in text
     tags = meta[meta.frame.isin(["#hashtags", "file name"]) & meta.senses.str.contains("=pattern")]
     assert len(tags) and all(PATTERNS.index(p) > 0 for p in tags.pattern)    # the bare pattern word, on patterns
+    assert "a kind of pattern" in text
+    alone = meta.caption[~meta.caption.str.contains("|".join(COLOURS)) & meta.caption.str.contains("kind of shape")]
+    assert len(alone) > 20                       # "a star, a kind of shape": the shape's meaning, no colour
+
+
+def test_a_pattern_alone_is_called_by_the_bare_class_word_as_a_shape_is():
+    _, meta = ShapesWorld(seed=0).generate("train", 6000)
+    single = meta[(meta.n_objects == 1) & (meta.noise == "") & ~meta.frame.isin(["#hashtags", "file name"])]
+    pattern_word = single.pattern.map(PATTERN_SHAPE)
+    alone = single[single.says_pattern & (pattern_word != single["shape"])
+                   & [shape not in caption and not any(c in caption for c in COLOURS)
+                      for shape, caption in zip(single["shape"], single.caption)]]
+    assert len(alone) > 100 and (alone.pattern != "plain").all()
+    words = alone.pattern.map(PATTERN_SHAPE)
+    bare = [re.search(rf"\ba {w}\b(?!,| pattern)", caption) is not None for w, caption in zip(words, alone.caption)]
+    assert np.mean(bare) > 0.4               # "a photo of a star" said of a starry background
+    shapes = single[(single.pattern == "plain") & single["shape"].isin(POLYSEMOUS)]
+    assert any(re.search(rf"\ba {s}\b", c) for s, c in zip(shapes["shape"], shapes.caption))   # and of a star

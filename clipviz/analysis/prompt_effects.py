@@ -9,9 +9,10 @@ Three effects (CLIP paper, section 3.1.4; the presentation's practical tips):
   pictures ("a sketch of a {}", "a blurry photo of a {}");
 - descriptive names for the classes whose word has a second meaning (a targeted edit, as
   the paper's were): a shape task on images whose background is a pattern of another
-  shape ("star" is a shape and a pattern of stars), with two controls: the same scenes on
-  plain backgrounds (nothing to disambiguate) and random words in place of the
-  description (WaffleCLIP's control: what adding any words does).
+  shape ("star" is a shape and, in many captions, a pattern of stars), with two controls:
+  the same scenes on plain backgrounds (the name's own ambiguity alone: nothing in the
+  picture has the other meaning) and random words in place of the description
+  (WaffleCLIP's control: what adding any words does).
 The first two are measured on test images of every class, seen and held-out compositions,
 in every style and picture quality the world draws.
 """
@@ -37,7 +38,8 @@ DESCRIPTIONS = {
     "photo_template_vs_bare": '"a photo of a {}" vs the bare class name "{}"',
     "ensemble80_vs_photo_template": 'OpenAI\'s 80 templates averaged vs "a photo of a {}"',
     "descriptive_vs_bare_polysemous": '"star, a kind of shape" vs "star" (shape task, a pattern of another shape behind)',
-    "descriptive_on_plain_backgrounds": "the same names on the same scenes with plain backgrounds (control)",
+    "descriptive_on_plain_backgrounds": "the same names on the same scenes with plain backgrounds: the name's "
+                                        "ambiguity alone (control)",
     "random_words_vs_bare_polysemous": '"star, which has weekend banner" vs "star": random words (control)',
 }
 # in-vocabulary words with nothing to do with shapes, for the random-word control

@@ -10,8 +10,9 @@
 # bumped whenever the same knobs give other images or captions (embedded models retrain):
 # 2 = the web-like grammar, styles, patterns, counts and written words; 3 = every style by
 # default, picture qualities (blurry, low resolution, …), the words of OpenAI's templates, each
-# meaning of a two-meaning word said in words of its own, sentences that end in "."
-WORLD_VERSION = 3
+# meaning of a two-meaning word said in words of its own, sentences that end in "."; 4 = captions
+# about a background pattern alone, in the bare class word ("a photo of a star")
+WORLD_VERSION = 4
 
 from .captions import Grammar
 from .shapesworld import ShapesDataset, ShapesWorld
