@@ -124,11 +124,10 @@ def facts(results: Path, language: str = "en") -> dict:
         found[key] = points(effect["mean"], effect["ci"], language)
         found[f"{key}_paper"] = effect["paper"] if language == "en" else effect["paper"].replace(" pt", "%p")
         found[f"{key}_direction"] = direction(effect["ci"])
+        found[f"{key}_lowest"], found[f"{key}_highest"] = (points(f(effect["per_seed"]), language=language)
+                                                           for f in (min, max))
+        found[f"{key}_shipped"] = points(effect["shipped"]["delta"], effect["shipped"]["ci"], language)
     found["seeds"] = str(effects[EFFECTS[0]]["seeds"])
-    shapes = effects["shape_task_shipped"]
-    found["pattern_cost"] = points(shapes["plain"]["bare"] - shapes["patterned"]["bare"], language=language)
-    found["random_words"] = points(effects["random_words_vs_bare_polysemous"]["mean"],
-                                   effects["random_words_vs_bare_polysemous"]["ci"], language)
     published = references.talk_values()       # written with a space before %, as English does
     return found | ({k: v.replace(" %", "%") for k, v in published.items()} if language == "ko" else published)
 
@@ -296,7 +295,18 @@ def values_for(language: str, project: Project) -> dict:
     values = {**facts(project.results, language), "notebooks": notebook_list(project, language)}
     values |= {k: words[f"direction_{v}"] for k, v in values.items() if k.endswith("_direction")}
     values |= {k: words[f"{k.removesuffix('_side')}_{v}"] for k, v in values.items() if k.endswith("_side")}
-    return values | {"descriptive_why": words["descriptive_why"].format(**values)}
+    return values | {"prompts_why": prompts_why(values, words)}
+
+
+def prompts_why(values: dict, words: dict) -> str:
+    """The prompts slide's boxed reason: for each effect whose interval across seeds is not
+    on the paper's side, how far the seeds spread and what the shipped model shows."""
+    unsettled = [key for key in EFFECTS if values[f"{key}_direction"] != words["direction_same"]]
+    if not unsettled:
+        return words["why_all_same"]
+    return " ".join(words["why_seeds"].format(effect=words[f"name_{key}"], low=values[f"{key}_lowest"],
+                                              high=values[f"{key}_highest"], shipped=values[f"{key}_shipped"])
+                    for key in unsettled)
 
 
 def talk_notebook(language: str, project: Project) -> nbformat.NotebookNode:

@@ -139,6 +139,7 @@ class CaptionParts:
     says_pattern: bool = False
     says_text: bool = False
     says_quality: bool = False
+    says_object: bool = True      # False: about the background pattern or the written word alone (or unrelated)
     senses: str = ""              # two-meaning words and the meaning used: "star=shape;cross=pattern"
     extra: dict = field(default_factory=dict)
 
@@ -233,10 +234,10 @@ class Grammar:
 
     def _noisy(self, scene: dict, u: list, language: str) -> CaptionParts:
         if language == "ko":
-            return CaptionParts(_pick(UNRELATED_KO, u[1]), frame="unrelated", noise="unrelated")
+            return CaptionParts(_pick(UNRELATED_KO, u[1]), frame="unrelated", noise="unrelated", says_object=False)
         if u[1] < 0.7:        # most noise is unrelated text; a wrong description is rarer
             text = _pick(UNRELATED, u[2]).format(d=1000 + int(u[3] * 8999))
-            return CaptionParts(text, frame="unrelated", noise="unrelated")
+            return CaptionParts(text, frame="unrelated", noise="unrelated", says_object=False)
         wrong = dict(scene["objects"][0], colour=scene["wrong_colour"], shape=scene["wrong_shape"])
         senses = []
         return CaptionParts(with_articles("a " + self._object_np(wrong, u[4:6], "", senses)), frame="{a}",
@@ -247,7 +248,7 @@ class Grammar:
             return self._web_tokens(scene, u)
         if scene["written"] and u[10] < TEXT_ONLY:
             frame = _pick(TEXT_ONLY_FRAMES, u[11])
-            return CaptionParts(frame.format(w=scene["written"]), frame=frame, says_text=True)
+            return CaptionParts(frame.format(w=scene["written"]), frame=frame, says_text=True, says_object=False)
         parts, senses = CaptionParts(""), []
         objects = scene["objects"]
         descriptor = scene["descriptor"]
@@ -290,7 +291,7 @@ class Grammar:
                             if parts.says_count else (listing, False))
         if pattern_only:
             senses.append(f"{word}=pattern")
-            parts.says_pattern = True
+            parts.says_pattern, parts.says_object = True, False
         elif len(objects) > 2:
             pass                                         # a crowded scene's caption is long enough
         elif scene["pattern"] != "plain" and u[8] < PATTERN_SAID_P:      # the background's other meaning

@@ -333,7 +333,7 @@ class ShapesWorld:
                 "language": language, "caption": parts.caption, "frame": parts.frame, "noise": parts.noise,
                 "says_style": parts.says_style, "says_count": parts.says_count,
                 "says_pattern": parts.says_pattern, "says_text": parts.says_text,
-                "says_quality": parts.says_quality, "senses": parts.senses}
+                "says_quality": parts.says_quality, "says_object": parts.says_object, "senses": parts.senses}
 
     def generate(self, split: str = "train", n: int = 1000) -> tuple[np.ndarray, pd.DataFrame]:
         """Images (n, H, W, 3) uint8 and their metadata (one row per image)."""
