@@ -57,6 +57,9 @@ def test_every_slide_has_speaker_notes_and_the_handout_states_every_claim(langua
 def test_numbers_are_written_as_each_language_writes_them():
     assert talk.points(0.442, [0.425, 0.461], "en") == "+44.2 pt (95 % interval +42.5 to +46.1)"
     assert talk.points(0.442, [0.425, 0.461], "ko") == "+44.2%p(95% 구간 +42.5~+46.1%p)"
+    # a bound just above 0 is not written "+0.0", nor a small negative difference "-0.0"
+    assert talk.points(0.0103, [0.0004, 0.0204], "en") == "+1.0 pt (95 % interval +0.04 to +2.0)"
+    assert talk.points(-0.0004, [-0.0021, 0.0], "en") == "-0.04 pt (95 % interval -0.2 to +0.0)"
     assert (talk.pct(0.989, "en"), talk.pct(0.989, "ko")) == ("98.9 %", "98.9%")
 
 
