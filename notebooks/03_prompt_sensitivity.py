@@ -209,7 +209,7 @@ if world:
                                        ("plain", _("the same names, plain backgrounds (control)"), "descriptive"),
                                        ("patterned", _("random words instead (control)"), "random")):
         mine = shapes[shapes.background == background]
-        print(f"{label}: {comparison(mine[columns], mine['bare'])['verdict']}")
+        print(f"{label}:\n    {comparison(mine[columns], mine['bare'])['verdict']}")
 else:
     print(_("Your classes come with one name each: descriptions, synonyms and Korean names need a list per class, "
             "and the mixed-language model is a ShapesWorld model, so only the plain names are scored."))
