@@ -65,6 +65,9 @@ def test_labels_built_from_data_are_translated_by_their_pattern_fields_included(
 # --- numbers and verdicts ---------------------------------------------------------------------
 def test_a_difference_of_percentages_is_written_with_percentage_points_in_korean():
     assert points(0.032, lang="en") == "+3.2 pt" and points(-0.032, lang="ko") == "-3.2%p"
+    # a difference that is not 0 is never written ±0.0: one more digit
+    assert points(0.0004, lang="en") == "+0.04 pt" and points(-0.0003, lang="ko") == "-0.03%p"
+    assert points(0.0, lang="en") == "+0.0 pt" and points(0.00004, lang="en") == "+0.0 pt"
 
 
 def test_verdicts_in_both_languages_follow_the_interval():

@@ -159,10 +159,17 @@ def untranslated() -> list[str]:
 
 
 # --- numbers -----------------------------------------------------------------------
+def signed_points(x: float, digits: int = 1) -> str:
+    """A difference of two proportions in points, signed, without a unit: "+3.2"; one more
+    digit where rounding would write a difference that is not 0 as ±0 (a bound just above 0: "+0.04")."""
+    text = f"{100 * x:+.{digits}f}"
+    return f"{100 * x:+.{digits + 1}f}" if float(text) == 0 and round(100 * x, digits + 1) != 0 else text
+
+
 def points(x: float, digits: int = 1, lang: str | None = None) -> str:
     """A difference of two proportions in percentage points, signed: "+3.2 pt" in English,
     "+3.2%p" in Korean (퍼센트포인트, the Korean convention for a difference of percentages)."""
-    return f"{100 * x:+.{digits}f}" + ("%p" if (lang or get_language()) == "ko" else " pt")
+    return signed_points(x, digits) + ("%p" if (lang or get_language()) == "ko" else " pt")
 
 
 # --- tables --------------------------------------------------------------------------

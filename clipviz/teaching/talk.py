@@ -26,6 +26,7 @@ from pathlib import Path
 import nbformat
 
 from .. import references
+from ..language import points as language_points, signed_points
 from ..analysis.prompt_effects import EFFECTS
 from ..stats import side_of_zero
 from . import viz
@@ -52,17 +53,10 @@ def with_interval(value: str, low: str, high: str, language: str, unit: str = ""
     return f"{value}(95% 구간 {low}~{high}{unit})"
 
 
-def signed_points(x: float) -> str:
-    """A difference of two shares in points, to one decimal ("+2.8"), or two where one would
-    write a difference that is not 0 as "+0.0" (an interval's bound just above 0: "+0.04")."""
-    one = f"{100 * x:+.1f}"
-    return f"{100 * x:+.2f}" if one in ("+0.0", "-0.0") and round(100 * x, 2) != 0 else one
-
-
 def points(x: float, ci=None, language: str = "en") -> str:
     """A difference of two shares in percentage points, with its 95 % interval when given:
     "+2.8 pt (95 % interval +2.1 to +3.6)", "+2.8%p(95% 구간 +2.1~+3.6%p)"."""
-    value = signed_points(x) + (" pt" if language == "en" else "%p")
+    value = language_points(x, lang=language)
     return value if ci is None else with_interval(value, signed_points(ci[0]), signed_points(ci[1]), language, "%p")
 
 
