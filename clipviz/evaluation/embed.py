@@ -27,9 +27,9 @@ def encode_images(model, dataset, batch_size: int = 256, progress: bool | None =
     workers and in-memory images are copied at their stored size from pinned memory, then
     resized and normalised on the GPU (`core.model.model_input`).
     precision: "auto" runs the tower in bf16 autocast where the hardware is fast at it, as
-    training does ("fp32" for exact comparisons); on a CPU only for batches of 64 images and
-    more, where it pays (`core.device.bf16_pays`). A progress bar appears for more than a
-    few batches unless `progress=False`.
+    training does ("fp32" for exact comparisons); on a CPU only for batches of
+    `core.device.CPU_BF16_MIN_BATCH` images and more, where it pays (`bf16_pays`). A progress
+    bar appears for more than a few batches unless `progress=False`.
     """
     model.eval()
     unique_ids, first_pair, pair_to_unique = np.unique(dataset.image_ids, return_index=True,

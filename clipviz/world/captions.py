@@ -208,10 +208,13 @@ class Grammar:
         elif which < partial_start:
             core = _pick((f"{z} {c} {s}", f"{c} {s}, {z}", f"{z} {s} in {c}"), u[1])
         elif which < 0.94:       # one attribute alone: colour and shape are separate words
-            part = (which - partial_start) / self.partial
-            core = s if part < 0.375 else f"{c} {_pick(THINGS, u[1])}" if part < 0.75 else f"{z} {s}"
-            if s in POLYSEMOUS and part < SHAPE_SENSE_ALONE_P * 0.375:      # the shape alone, its meaning said
-                core = _pick(SHAPE_SENSE_ALONE, u[1]).format(s=s)
+            # part in [0, 1): the shape alone ("a star") below 0.375, "red thing" below 0.75, "small star" above
+            part, shape_alone = (which - partial_start) / self.partial, 0.375
+            if part < shape_alone:          # a two-meaning shape often says which meaning
+                core = (_pick(SHAPE_SENSE_ALONE, u[1]).format(s=s)
+                        if s in POLYSEMOUS and part < SHAPE_SENSE_ALONE_P * shape_alone else s)
+            else:
+                core = f"{c} {_pick(THINGS, u[1])}" if part < 0.75 else f"{z} {s}"
         else:
             core = _pick(SHAPE_SENSE, u[1]).format(c=c, s=s)
         return f"{descriptor} {core}" if descriptor else core
